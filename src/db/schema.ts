@@ -1,0 +1,178 @@
+// The drizzle schema: organizations and keys, versioned workflows, runs with their steps, branches and events.
+import { sql } from 'drizzle-orm';
+import {
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+// The same words as the engine's unions (src/engine/events.ts); test/db/schema.test.ts keeps them equal.
+export const runStatus = pgEnum('run_status', ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED']);
+export const stepStatus = pgEnum('step_status', ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'SKIPPED', 'CANCELLED']);
+export const branchStatus = pgEnum('branch_status', ['RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED']);
+export const role = pgEnum('role', ['ADMIN', 'EDITOR', 'VIEWER']);
+export const runEventType = pgEnum('run_event_type', [
+  'RUN_STARTED',
+  'NODE_STARTED',
+  'NODE_RETRYING',
+  'NODE_SUCCEEDED',
+  'NODE_FAILED',
+  'NODE_SKIPPED',
+  'NODE_CANCELLED',
+  'BRANCH_STARTED',
+  'BRANCH_FINISHED',
+  'RUN_SUCCEEDED',
+  'RUN_FAILED',
+  'RUN_CANCELLED',
+]);
+
+const createdAt = () => timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow();
+const time = (name: string) => timestamp(name, { withTimezone: true, precision: 3 });
+
+export const organizations = pgTable('organizations', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  createdAt: createdAt(),
+});
+
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    organizationId: text('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    role: role('role').notNull(),
+    /** sha256 of the secret, hex; the secret itself is never stored. */
+    keyHash: text('key_hash').notNull().unique(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('api_keys_organization_idx').on(t.organizationId)],
+);
+
+export const workflows = pgTable(
+  'workflows',
+  {
+    id: text('id').primaryKey(),
+    organizationId: text('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    version: integer('version').notNull(),
+    createdAt: createdAt(),
+    updatedAt: time('updated_at').notNull().defaultNow(),
+  },
+  (t) => [index('workflows_organization_idx').on(t.organizationId, t.createdAt, t.id)],
+);
+
+export const workflowVersions = pgTable(
+  'workflow_versions',
+  {
+    workflowId: text('workflow_id')
+      .notNull()
+      .references(() => workflows.id, { onDelete: 'cascade' }),
+    version: integer('version').notNull(),
+    definition: jsonb('definition').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.workflowId, t.version] })],
+);
+
+export const runs = pgTable(
+  'runs',
+  {
+    id: text('id').primaryKey(),
+    organizationId: text('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    workflowId: text('workflow_id')
+      .notNull()
+      .references(() => workflows.id, { onDelete: 'cascade' }),
+    workflowVersion: integer('workflow_version').notNull(),
+    status: runStatus('status').notNull(),
+    input: jsonb('input'),
+    output: jsonb('output'),
+    error: text('error'),
+    idempotencyKey: text('idempotency_key'),
+    createdAt: createdAt(),
+    startedAt: time('started_at'),
+    finishedAt: time('finished_at'),
+  },
+  (t) => [
+    uniqueIndex('runs_idempotency_idx').on(t.organizationId, t.idempotencyKey).where(sql`idempotency_key is not null`),
+    index('runs_organization_idx').on(t.organizationId, t.createdAt, t.id),
+    index('runs_workflow_idx').on(t.workflowId, t.createdAt, t.id),
+    index('runs_unfinished_idx').on(t.status).where(sql`status in ('QUEUED', 'RUNNING')`),
+  ],
+);
+
+export const steps = pgTable(
+  'steps',
+  {
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    nodeId: text('node_id').notNull(),
+    nodeType: text('node_type').notNull(),
+    status: stepStatus('status').notNull(),
+    attempt: integer('attempt').notNull(),
+    branch: text('branch'),
+    startedAt: time('started_at'),
+    finishedAt: time('finished_at'),
+    input: jsonb('input'),
+    output: jsonb('output'),
+    error: text('error'),
+    reason: text('reason'),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.nodeId] })],
+);
+
+export const branches = pgTable(
+  'branches',
+  {
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    id: text('id').notNull(),
+    status: branchStatus('status').notNull(),
+    nodeIds: jsonb('node_ids').$type<string[]>().notNull(),
+    startedAt: time('started_at').notNull(),
+    finishedAt: time('finished_at'),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.id] })],
+);
+
+export const runEvents = pgTable(
+  'run_events',
+  {
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    type: runEventType('type').notNull(),
+    at: time('at').notNull(),
+    nodeId: text('node_id'),
+    branch: text('branch'),
+    status: text('status').notNull(),
+    attempt: integer('attempt'),
+    error: text('error'),
+    reason: text('reason'),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.seq] })],
+);
+
+export type OrganizationRow = typeof organizations.$inferSelect;
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
+export type WorkflowRow = typeof workflows.$inferSelect;
+export type WorkflowVersionRow = typeof workflowVersions.$inferSelect;
+export type RunRow = typeof runs.$inferSelect;
+export type StepRow = typeof steps.$inferSelect;
+export type BranchRow = typeof branches.$inferSelect;
+export type RunEventRow = typeof runEvents.$inferSelect;

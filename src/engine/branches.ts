@@ -1,0 +1,115 @@
+// Branch bookkeeping (CONTRACT §3.7): ids are paths, forks extend them, joins take the common prefix.
+import type { BranchState, BranchStatus } from './events.js';
+
+/** A branch while the run goes on. `open` counts its own and its sub-branches' active nodes. */
+interface Branch {
+  state: BranchState;
+  segments: string[];
+  parent: Branch | null;
+  open: number;
+  failed: boolean;
+  cancelled: boolean;
+}
+
+export const rootBranchId = 'main';
+
+// A node id may hold '/', the path separator; escape it so distinct paths keep distinct ids.
+const segment = (nodeId: string) => nodeId.replaceAll('%', '%25').replaceAll('/', '%2F');
+
+/** Tracks every branch of one run; emits through the callbacks when a branch starts or finishes. */
+export function createBranches(hooks: {
+  now(): Date;
+  /** A branch started or finished: emit its event. */
+  event(type: 'BRANCH_STARTED' | 'BRANCH_FINISHED', branch: BranchState): void;
+  /** A branch's state changed: persist it with the step's commit. */
+  changed(branch: BranchState): void;
+}) {
+  const byId = new Map<string, Branch>();
+  const closing = new Set<Branch>();
+
+  function ensure(segments: string[]): Branch {
+    const id = segments.join('/');
+    const existing = byId.get(id);
+    if (existing) return existing;
+    const parent = segments.length > 1 ? ensure(segments.slice(0, -1)) : null;
+    const state: BranchState = { id, status: 'RUNNING', nodeIds: [], startedAt: hooks.now(), finishedAt: null };
+    const branch: Branch = { state, segments, parent, open: 0, failed: false, cancelled: false };
+    byId.set(id, branch);
+    hooks.changed(state);
+    hooks.event('BRANCH_STARTED', state);
+    return branch;
+  }
+
+  function get(id: string): Branch {
+    const branch = byId.get(id);
+    if (!branch) throw new Error(`unknown branch ${id}`);
+    return branch;
+  }
+
+  return {
+    /** The id of the branch an edge out of `sourceBranch` starts, given how many live edges left the source. */
+    edgeBranch(sourceBranch: string, targetNodeId: string, liveOutgoing: number): string {
+      return liveOutgoing >= 2 ? `${sourceBranch}/${segment(targetNodeId)}` : sourceBranch;
+    },
+
+    /** The branch a node with these input branches continues: the longest common prefix. */
+    join(inputs: readonly string[]): string {
+      const first = inputs[0];
+      if (first === undefined) return rootBranchId;
+      let common = first.split('/');
+      for (let i = 1; i < inputs.length && common.length > 1; i++) {
+        const other = inputs[i]!.split('/');
+        let n = 0;
+        while (n < common.length && n < other.length && common[n] === other[n]) n++;
+        common = common.slice(0, Math.max(n, 1));
+      }
+      return common.join('/');
+    },
+
+    /** A node of this branch became active (ready or running): the branch and its ancestors stay open. */
+    enter(id: string, nodeId: string): void {
+      const branch = ensure(id.split('/'));
+      branch.state.nodeIds.push(nodeId);
+      hooks.changed(branch.state);
+      for (let b: Branch | null = branch; b; b = b.parent) b.open++;
+    },
+
+    /** A node of this branch settled. Call `finishIdle` once the step has entered every newly ready node. */
+    leave(id: string, outcome: 'SUCCEEDED' | 'FAILED' | 'CANCELLED'): void {
+      const branch = get(id);
+      if (outcome === 'FAILED') branch.failed = true;
+      if (outcome === 'CANCELLED') branch.cancelled = true;
+      for (let b: Branch | null = branch; b; b = b.parent) if (--b.open === 0) closing.add(b);
+    },
+
+    /** Finishes every branch left with no active node, innermost first. */
+    finishIdle(): void {
+      if (closing.size === 0) return;
+      const idle = [...closing].filter((b) => b.open === 0 && b.state.finishedAt === null);
+      closing.clear();
+      idle.sort((a, b) => b.segments.length - a.segments.length);
+      for (const branch of idle) finish(branch);
+    },
+
+    /** Finishes every branch still running (the run ended). */
+    finishAll(): void {
+      const open = [...byId.values()].filter((b) => b.state.finishedAt === null);
+      open.sort((a, b) => b.segments.length - a.segments.length);
+      for (const branch of open) finish(branch);
+    },
+
+    all(): BranchState[] {
+      return [...byId.values()].map((b) => b.state);
+    },
+  };
+
+  function finish(branch: Branch): void {
+    const status: BranchStatus = branch.failed ? 'FAILED' : branch.cancelled ? 'CANCELLED' : 'SUCCEEDED';
+    branch.state.status = status;
+    branch.state.finishedAt = hooks.now();
+    hooks.changed(branch.state);
+    hooks.event('BRANCH_FINISHED', branch.state);
+  }
+}
+
+export type Branches = ReturnType<typeof createBranches>;

@@ -1,0 +1,33 @@
+// The engine's public surface: the only module the rest of Braid imports from src/engine.
+export { createEngine, type Engine, type EngineOptions, type RunHandle, type StartRunOptions } from './engine.js';
+export { compileWorkflow, validateWorkflow, type ValidationResult, type WorkflowGraph } from './graph.js';
+export { builtinNodeTypes, createNodeRegistry } from './nodes/index.js';
+export type { NodeContext, NodeRegistry, NodeResult, NodeType } from './nodes/node-type.js';
+export { createMemoryStore, type MemoryStore, type StoredRun } from './memory-store.js';
+export type { RunStore } from './store.js';
+export { systemClock, type Clock } from './clock.js';
+export {
+  NodeExecutionError,
+  NodeTimeoutError,
+  NonRetriableError,
+  RunCancelledError,
+  WorkflowValidationError,
+  type ValidationIssue,
+} from './errors.js';
+export {
+  branchStatuses,
+  finalRunStatuses,
+  runEventTypes,
+  runStatuses,
+  stepStatuses,
+  type BranchState,
+  type BranchStatus,
+  type RunCommit,
+  type RunEvent,
+  type RunEventType,
+  type RunState,
+  type RunStatus,
+  type StepState,
+  type StepStatus,
+} from './events.js';
+export { definitionSchema, type WorkflowDefinition, type WorkflowDefinitionInput } from './definition.js';

@@ -1,0 +1,48 @@
+// What a node type is: a params schema, its handles, and a plain async handler. No XState, no database.
+import type { z } from 'zod';
+import type { Clock } from '../clock.js';
+
+/** Structured log lines from a handler. */
+export type Log = (message: string, data?: Record<string, unknown>) => void;
+
+/** Everything a handler may use besides its params. */
+export interface NodeContext {
+  runId: string;
+  nodeId: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** `$input`: the single live predecessor's output, or an object keyed by source node id. */
+  input: unknown;
+  /** The run's input (`$run.input`). */
+  runInput: unknown;
+  /** Aborted when the run is cancelled, fails fast, or the attempt times out. Honour it. */
+  signal: AbortSignal;
+  clock: Clock;
+  log: Log;
+  /** Evaluates a JSONata expression with `$input`, `$nodes` and `$run` bound. */
+  evaluate(expression: string): Promise<unknown>;
+  /** Whether the http node may reach loopback and private addresses (HTTP_ALLOW_PRIVATE). */
+  allowPrivateNetwork: boolean;
+}
+
+/** A handler's result: its output and, for condition/switch, the one handle it chose. */
+export interface NodeResult {
+  output: unknown;
+  handle?: string;
+}
+
+/** A node type: the catalog entry and the handler. */
+export interface NodeType<P = any> {
+  type: string;
+  description: string;
+  /** Validates params (after `{{ }}` templates were resolved); defaults filled in. */
+  params: z.ZodType<P>;
+  /** Names of params that hold a bare JSONata expression (evaluated by the handler, never templated). */
+  expressionParams?: readonly string[];
+  /** The handles its outgoing edges must name; absent for types whose edges name none. */
+  handles?(params: P): readonly string[];
+  run(params: P, ctx: NodeContext): Promise<NodeResult>;
+}
+
+/** The node types an engine knows, by type name. */
+export type NodeRegistry = ReadonlyMap<string, NodeType>;

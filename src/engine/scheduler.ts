@@ -1,0 +1,308 @@
+// The settlement rules of CONTRACT §3 as plain bookkeeping: which nodes run, skip or get cancelled next.
+// No XState, no timers: the run actor feeds it settlements and carries out what it returns.
+import { createBranches, rootBranchId } from './branches.js';
+import type { BranchState, RunCommit, RunEvent, RunEventType, RunState, StepState } from './events.js';
+import type { GraphNode, WorkflowGraph } from './graph.js';
+
+/** How a node actor ended. */
+export type NodeOutcome =
+  | { status: 'SUCCEEDED'; output: unknown; handle?: string | undefined }
+  | { status: 'FAILED'; error: string };
+
+/** A node the run actor must start now, with its `$input`. */
+export interface Launch {
+  node: GraphNode;
+  input: unknown;
+}
+
+const UNDECIDED = 0;
+const LIVE = 1;
+const DEAD = 2;
+
+/** Creates the bookkeeping of one run. Every method returns what the run actor must do next. */
+export function createScheduler(options: { runId: string; graph: WorkflowGraph; input: unknown; now: () => Date }) {
+  const { runId, graph, now } = options;
+  const { nodes, edges, settings } = graph;
+  const steps: StepState[] = nodes.map((node) => ({
+    nodeId: node.id,
+    nodeType: node.definition.type,
+    status: 'PENDING',
+    attempt: 0,
+    branch: null,
+    startedAt: null,
+    finishedAt: null,
+    input: null,
+    output: null,
+    error: null,
+    reason: null,
+  }));
+  const settledInputs = new Int32Array(nodes.length);
+  const liveInputs = new Int32Array(nodes.length);
+  const edgeState = new Uint8Array(edges.length);
+  const edgeBranch: string[] = new Array(edges.length);
+  /** `$nodes`: node id → output of every node that finished. */
+  const outputs: Record<string, unknown> = {};
+  const chosenHandles: (string | undefined)[] = new Array(nodes.length);
+  const queue: GraphNode[] = [];
+  let queueHead = 0;
+  let running = 0;
+  let settled = 0;
+  let failedWithFail: GraphNode | null = null;
+  const run: RunState = { status: 'QUEUED', startedAt: null, finishedAt: null, output: null, error: null };
+
+  let seq = 0;
+  let events: RunEvent[] = [];
+  const dirtySteps = new Set<StepState>();
+  const dirtyBranches = new Set<BranchState>();
+  let runDirty = false;
+
+  const branches = createBranches({
+    now,
+    event: (type, branch) => emit(type, null, branch.id, branch.status, null),
+    changed: (branch) => dirtyBranches.add(branch),
+  });
+
+  function emit(type: RunEventType, step: StepState | null, branch: string | null, status: string, error = step?.error ?? null): void {
+    events.push({
+      seq: ++seq,
+      runId,
+      type,
+      at: now(),
+      nodeId: step?.nodeId ?? null,
+      branch,
+      status,
+      attempt: step ? step.attempt : null,
+      error,
+      reason: step?.reason ?? null,
+    });
+    if (step) dirtySteps.add(step);
+  }
+
+  /** Counts one more settled input of `node`; true when that was the last. */
+  function inputSettled(node: GraphNode): boolean {
+    const count = settledInputs[node.index]! + 1;
+    settledInputs[node.index] = count;
+    return count === node.incoming.length;
+  }
+
+  /** Decides a node whose inputs all settled: ready, or skipped (and its successors after it). */
+  function decide(first: GraphNode): void {
+    const pending = [first];
+    for (let node = pending.pop(); node; node = pending.pop()) {
+      const live = liveInputs[node.index]!;
+      const needsAll = node.definition.type === 'merge' && (node.definition.params?.mode ?? 'ANY') === 'ALL';
+      if (live > 0 && (!needsAll || live === node.incoming.length)) {
+        enqueue(node);
+        continue;
+      }
+      const step = steps[node.index]!;
+      step.status = 'SKIPPED';
+      step.reason = skipReason(node, needsAll);
+      step.branch = branches.join(node.incoming.map((e) => edgeBranch[e.index]!));
+      step.finishedAt = now();
+      settled++;
+      emit('NODE_SKIPPED', step, step.branch, 'SKIPPED');
+      for (const edge of node.outgoing) {
+        edgeState[edge.index] = DEAD;
+        edgeBranch[edge.index] = step.branch;
+        if (inputSettled(edge.target)) pending.push(edge.target);
+      }
+    }
+  }
+
+  function skipReason(node: GraphNode, needsAll: boolean): string {
+    const dead = node.incoming.find((e) => edgeState[e.index] === DEAD)!;
+    const source = steps[dead.source.index]!;
+    const prefix = needsAll && liveInputs[node.index]! > 0 ? `merge "${node.id}" needs every input: ` : '';
+    if (source.status === 'SUCCEEDED') {
+      return `${prefix}${source.nodeType} "${source.nodeId}" chose "${chosenHandles[dead.source.index]}"`;
+    }
+    const how = source.status === 'FAILED' ? 'failed' : source.status === 'SKIPPED' ? 'was skipped' : 'was cancelled';
+    return `${prefix}upstream "${source.nodeId}" ${how}`;
+  }
+  function enqueue(node: GraphNode): void {
+    const live = node.incoming.filter((e) => edgeState[e.index] === LIVE);
+    const step = steps[node.index]!;
+    step.branch = node.incoming.length === 0 ? triggerBranch(node) : branches.join(live.map((e) => edgeBranch[e.index]!));
+    branches.enter(step.branch, node.id);
+    queue.push(node);
+  }
+
+  function triggerBranch(node: GraphNode): string {
+    return branches.edgeBranch(rootBranchId, node.id, graph.triggers.length);
+  }
+
+  function inputOf(node: GraphNode): unknown {
+    if (node.incoming.length === 0) return options.input;
+    const live = node.incoming.filter((e) => edgeState[e.index] === LIVE);
+    if (node.incoming.length === 1 && node.definition.type !== 'merge') return outputs[live[0]!.source.id];
+    const byId: Record<string, unknown> = {};
+    for (const edge of live) byId[edge.source.id] = outputs[edge.source.id];
+    return byId;
+  }
+
+  /** Starts queued nodes up to maxConcurrency. */
+  function pump(): Launch[] {
+    const launches: Launch[] = [];
+    while (running < settings.maxConcurrency && queueHead < queue.length) {
+      const node = queue[queueHead++]!;
+      const step = steps[node.index]!;
+      if (step.status !== 'PENDING') continue;
+      const input = inputOf(node);
+      step.status = 'RUNNING';
+      step.attempt = 1;
+      step.startedAt = now();
+      step.input = input;
+      running++;
+      emit('NODE_STARTED', step, step.branch, 'RUNNING');
+      launches.push({ node, input });
+    }
+    if (queueHead === queue.length) queue.length = queueHead = 0;
+    return launches;
+  }
+
+  function finishRun(status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED', error: string | null): void {
+    branches.finishAll();
+    run.status = status;
+    run.error = error;
+    run.finishedAt = now();
+    const sinks: Record<string, unknown> = {};
+    for (const node of nodes) {
+      if (node.outgoing.length === 0 && steps[node.index]!.status === 'SUCCEEDED') sinks[node.id] = outputs[node.id];
+    }
+    run.output = sinks;
+    runDirty = true;
+    emit(status === 'SUCCEEDED' ? 'RUN_SUCCEEDED' : status === 'FAILED' ? 'RUN_FAILED' : 'RUN_CANCELLED', null, null, status, error);
+  }
+
+  /** Marks every unsettled node CANCELLED; returns the nodes that were running, to abort. */
+  function cancelAll(reason: string): GraphNode[] {
+    const aborted: GraphNode[] = [];
+    for (const node of nodes) {
+      const step = steps[node.index]!;
+      if (step.status !== 'PENDING' && step.status !== 'RUNNING') continue;
+      if (step.status === 'RUNNING') aborted.push(node);
+      // A node that ran or waited in the queue had entered its branch; one that never did names the
+      // branch its settled inputs point to.
+      if (step.branch !== null) branches.leave(step.branch, 'CANCELLED');
+      else step.branch = branches.join(node.incoming.flatMap((e) => edgeBranch[e.index] ?? []));
+      step.status = 'CANCELLED';
+      step.reason = reason;
+      step.finishedAt = now();
+      settled++;
+      emit('NODE_CANCELLED', step, step.branch, 'CANCELLED');
+    }
+    running = 0;
+    queue.length = queueHead = 0;
+    return aborted;
+  }
+
+  const isOpen = () => run.status === 'RUNNING';
+
+  return {
+    steps,
+    run,
+    outputs,
+    get finished() {
+      return run.status === 'SUCCEEDED' || run.status === 'FAILED' || run.status === 'CANCELLED';
+    },
+
+    /** Starts the run: every trigger at once. */
+    start(): Launch[] {
+      run.status = 'RUNNING';
+      run.startedAt = now();
+      runDirty = true;
+      for (const step of steps) dirtySteps.add(step);
+      emit('RUN_STARTED', null, null, 'RUNNING');
+      for (const trigger of graph.triggers) enqueue(trigger);
+      return pump();
+    },
+
+    /** A node actor finished; returns the nodes to start and those to abort. */
+    settle(node: GraphNode, outcome: NodeOutcome): { launches: Launch[]; aborts: GraphNode[] } {
+      const step = steps[node.index]!;
+      if (!isOpen() || step.status !== 'RUNNING') return { launches: [], aborts: [] };
+      running--;
+      settled++;
+      step.finishedAt = now();
+      if (outcome.status === 'SUCCEEDED') {
+        step.status = 'SUCCEEDED';
+        step.output = outcome.output;
+        step.error = null;
+        outputs[node.id] = outcome.output;
+        chosenHandles[node.index] = outcome.handle;
+        emit('NODE_SUCCEEDED', step, step.branch, 'SUCCEEDED');
+      } else {
+        step.status = 'FAILED';
+        step.error = outcome.error;
+        emit('NODE_FAILED', step, step.branch, 'FAILED');
+        if (node.definition.onError === 'FAIL') {
+          failedWithFail ??= node;
+          if (settings.errorStrategy === 'FAIL_FAST') {
+            branches.leave(step.branch!, 'FAILED');
+            const aborts = cancelAll(`cancelled: node "${node.id}" failed`);
+            run.error = `node "${node.id}" failed: ${outcome.error}`;
+            finishRun('FAILED', run.error);
+            return { launches: [], aborts };
+          }
+        }
+      }
+      const liveOut =
+        outcome.status === 'SUCCEEDED'
+          ? node.outgoing.filter((e) => node.handles === null || e.sourceHandle === outcome.handle).length
+          : 0;
+      for (const edge of node.outgoing) {
+        const live = outcome.status === 'SUCCEEDED' && (node.handles === null || edge.sourceHandle === outcome.handle);
+        edgeState[edge.index] = live ? LIVE : DEAD;
+        edgeBranch[edge.index] = live ? branches.edgeBranch(step.branch!, edge.target.id, liveOut) : step.branch!;
+        if (live) liveInputs[edge.target.index]!++;
+        if (inputSettled(edge.target)) decide(edge.target);
+      }
+      branches.leave(step.branch!, step.status === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED');
+      const launches = pump();
+      branches.finishIdle();
+      if (settled === nodes.length) {
+        const failed = failedWithFail;
+        finishRun(failed ? 'FAILED' : 'SUCCEEDED', failed ? `node "${failed.id}" failed: ${steps[failed.index]!.error}` : null);
+      }
+      return { launches, aborts: [] };
+    },
+
+    /** A node's attempt failed and another follows after a backoff. */
+    retrying(node: GraphNode, failedAttempt: number, error: string): void {
+      const step = steps[node.index]!;
+      if (!isOpen() || step.status !== 'RUNNING') return;
+      step.attempt = failedAttempt;
+      step.error = error;
+      emit('NODE_RETRYING', step, step.branch, 'RUNNING');
+      step.attempt = failedAttempt + 1;
+    },
+
+    /** Ends the run early: `cancelRun` (CANCELLED) or a run timeout (FAILED). Returns the nodes to abort. */
+    stop(status: 'CANCELLED' | 'FAILED', reason: string): GraphNode[] {
+      if (!isOpen()) return [];
+      const aborts = cancelAll(`cancelled: ${reason}`);
+      finishRun(status, status === 'FAILED' ? reason : null);
+      return aborts;
+    },
+
+    /** What changed since the last call, as one commit for the store; null when nothing did. */
+    takeCommit(): RunCommit | null {
+      if (events.length === 0 && dirtySteps.size === 0 && !runDirty) return null;
+      const commit: RunCommit = {
+        runId,
+        events,
+        steps: [...dirtySteps].map((s) => ({ ...s })),
+        branches: [...dirtyBranches].map((b) => ({ ...b, nodeIds: [...b.nodeIds] })),
+        run: runDirty ? { ...run } : null,
+      };
+      events = [];
+      dirtySteps.clear();
+      dirtyBranches.clear();
+      runDirty = false;
+      return commit;
+    },
+  };
+}
+
+export type Scheduler = ReturnType<typeof createScheduler>;
