@@ -1,7 +1,7 @@
 // The run actor: an XState machine that spawns one node actor per ready node, hands their outcomes to
 // the scheduler, and passes every step's changes to the store. Bookkeeping lives in the scheduler's
 // mutable arrays, never in copied context, so a step costs the same with 10 or 10,000 siblings.
-import { createActor, setup, type AnyActorRef } from 'xstate';
+import { createActor, enqueueActions, setup, type AnyActorRef } from 'xstate';
 import type { Clock } from './clock.js';
 import { describeError } from './errors.js';
 import type { RunCommit, RunState } from './events.js';
@@ -57,32 +57,32 @@ export const runMachine = setup({
       }
       flush(context);
     },
-    settle: ({ context, event, self }) => {
+    settle: enqueueActions(({ context, event, self, enqueue }) => {
       if (!('output' in event)) return;
       const { node, outcome } = event.output;
       context.actors[node.index] = undefined;
       const { launches, aborts } = context.scheduler.settle(node, outcome);
-      abort(context, aborts);
+      abort(context, aborts, enqueue.stopChild);
       launch(context, self, launches);
       flush(context);
-    },
-    crash: ({ context, event }) => {
+    }),
+    crash: enqueueActions(({ context, event, enqueue }) => {
       // Node actors resolve with an outcome and never reject; reaching here is a bug in the engine.
       const error = 'error' in event ? describeError(event.error) : 'unknown';
-      abort(context, context.scheduler.stop('FAILED', `internal error: ${error}`));
+      abort(context, context.scheduler.stop('FAILED', `internal error: ${error}`), enqueue.stopChild);
       flush(context);
-    },
+    }),
     retrying: ({ context, event }) => {
       if (event.type !== 'node.retrying') return;
       context.scheduler.retrying(event.node, event.failedAttempt, event.error);
       flush(context);
     },
-    stop: ({ context, event }) => {
+    stop: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'run.cancel' && event.type !== 'run.fail') return;
       const status = event.type === 'run.cancel' ? 'CANCELLED' : 'FAILED';
-      abort(context, context.scheduler.stop(status, event.reason));
+      abort(context, context.scheduler.stop(status, event.reason), enqueue.stopChild);
       flush(context);
-    },
+    }),
     end: ({ context }) => context.timer.abort(),
   },
   guards: {
@@ -142,9 +142,11 @@ function launch(context: RunContext, parent: AnyActorRef, launches: Launch[]): v
   }
 }
 
-function abort(context: RunContext, nodes: GraphNode[]): void {
+/** Stops the node actors of aborted nodes, which aborts their signals. */
+function abort(context: RunContext, nodes: GraphNode[], stopChild: (actor: AnyActorRef) => void): void {
   for (const node of nodes) {
-    context.actors[node.index]?.stop();
+    const actor = context.actors[node.index];
+    if (actor) stopChild(actor);
     context.actors[node.index] = undefined;
   }
 }

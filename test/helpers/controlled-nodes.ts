@@ -80,8 +80,9 @@ export function createControlledNodes() {
     succeed(nodeId: string, output: unknown = `${nodeId} done`, handle?: string): void {
       attemptOf(nodeId).result.resolve({ output, ...(handle === undefined ? {} : { handle }) });
     },
-    fail(nodeId: string, error: unknown = new Error(`${nodeId} broke`)): void {
-      attemptOf(nodeId).result.reject(error);
+    /** Fails the node's attempt with `thrown` as given (undefined included), or "<id> broke". */
+    fail(nodeId: string, ...thrown: [unknown?]): void {
+      attemptOf(nodeId).result.reject(thrown.length ? thrown[0] : new Error(`${nodeId} broke`));
     },
   };
 }
