@@ -7,7 +7,7 @@ import type { RunCommit, RunState } from './events.js';
 import type { WorkflowGraph } from './graph.js';
 import { builtinNodeTypes } from './nodes/index.js';
 import type { Log, NodeRegistry } from './nodes/node-type.js';
-import { runMachine } from './run-machine.js';
+import { runActorLogic } from './run-actor.js';
 import type { RunStore } from './store.js';
 
 export interface EngineOptions {
@@ -46,7 +46,7 @@ export interface Engine {
   stop(reason?: string): Promise<void>;
 }
 
-type RunActor = ActorRefFrom<typeof runMachine>;
+type RunActor = ActorRefFrom<typeof runActorLogic>;
 
 /** Creates an engine over a store. */
 export function createEngine(options: EngineOptions): Engine {
@@ -76,7 +76,7 @@ export function createEngine(options: EngineOptions): Engine {
         ),
       );
     };
-    const actor: RunActor = createActor(runMachine, {
+    const actor: RunActor = createActor(runActorLogic, {
       id: `run:${runId}`,
       input: {
         runId,

@@ -3,65 +3,96 @@
 import type { Clock } from './clock.js';
 import type { RetryPolicy } from './definition.js';
 import { describeError, NodeExecutionError, NodeTimeoutError } from './errors.js';
-import { evaluate, prepareParams } from './expressions.js';
+import { evaluate, prepareParams, templateExpressions, type ExpressionScope } from './expressions.js';
 import type { GraphNode } from './graph.js';
 import type { Log, NodeContext } from './nodes/node-type.js';
 import type { NodeOutcome } from './scheduler.js';
 
-/** What a node needs from its run. */
-export interface NodeRunInput {
+/** What every node of one run shares (one object per run, not per node). */
+export interface RunShared {
   runId: string;
   runInput: unknown;
-  node: GraphNode;
-  input: unknown;
-  /** `$nodes`, shared and growing as the run goes on. */
+  /** `$nodes`, growing as the run goes on. */
   outputs: Record<string, unknown>;
   clock: Clock;
   log: Log;
   allowPrivateNetwork: boolean;
   /** Jitter source in [0, 1). */
   random: () => number;
-  /** Called when an attempt failed and another follows after `delayMs`. */
-  onRetry(failedAttempt: number, error: string, delayMs: number): void;
+  /** Called when an attempt of `node` failed and another follows after a backoff. */
+  onRetry(node: GraphNode, failedAttempt: number, error: string): void;
+}
+
+/** What a node actor runs. */
+export interface NodeRunInput {
+  run: RunShared;
+  node: GraphNode;
+  input: unknown;
+}
+
+/** An abort signal made only when someone asks for it: most handlers never look. */
+export interface StopToken {
+  readonly signal: AbortSignal;
+  readonly aborted: boolean;
 }
 
 /**
- * Runs the node until it succeeds, fails for good, or `signal` aborts (then it rejects with the
+ * Runs the node until it succeeds, fails for good, or `stop` aborts (then it rejects with the
  * signal's reason; the run actor has already marked the node CANCELLED). Never rejects otherwise.
  */
-export async function runNode(run: NodeRunInput, signal: AbortSignal): Promise<NodeOutcome> {
-  const { node, clock } = run;
-  const maxAttempts = node.definition.retry?.maxAttempts ?? 1;
-  const scope = { input: run.input, nodes: run.outputs, run: { id: run.runId, input: run.runInput } };
+export async function runNode({ run, node, input }: NodeRunInput, stop: StopToken): Promise<NodeOutcome> {
+  const { definition } = node;
+  const maxAttempts = definition.retry?.maxAttempts ?? 1;
+  const scope: ExpressionScope = { input, nodes: run.outputs, run: { id: run.runId, input: run.runInput } };
   for (let attempt = 1; ; attempt++) {
     try {
-      const params = await prepareParams(node.nodeType, node.definition.params ?? {}, scope);
-      const result = await withTimeout(node.definition.timeoutMs, clock, signal, (attemptSignal) => {
+      const params = staticParams(node) ?? (await prepareParams(node.nodeType, definition.params, scope));
+      const call = (signal: () => AbortSignal) => {
         const ctx: NodeContext = {
           runId: run.runId,
           nodeId: node.id,
           attempt,
-          input: run.input,
+          input,
           runInput: run.runInput,
-          signal: attemptSignal,
-          clock,
+          get signal() {
+            return signal();
+          },
+          clock: run.clock,
           log: run.log,
           evaluate: (expression) => evaluate(expression, scope),
           allowPrivateNetwork: run.allowPrivateNetwork,
         };
         return node.nodeType.run(params, ctx);
-      });
+      };
+      const result =
+        definition.timeoutMs === undefined
+          ? await call(() => stop.signal)
+          : await withTimeout(definition.timeoutMs, run.clock, stop.signal, (signal) => call(() => signal));
       return { status: 'SUCCEEDED', output: result.output ?? null, handle: result.handle };
     } catch (error) {
-      signal.throwIfAborted();
+      if (stop.aborted) throw stop.signal.reason;
       const message = describeError(error);
       const retriable = !(error instanceof NodeExecutionError) || error.retriable;
       if (!retriable || attempt >= maxAttempts) return { status: 'FAILED', error: message };
-      const delayMs = retryDelay(node.definition.retry!, attempt, error, run.random);
-      run.onRetry(attempt, message, delayMs);
-      await clock.sleep(delayMs, signal);
+      run.onRetry(node, attempt, message);
+      await run.clock.sleep(retryDelay(definition.retry!, attempt, error, run.random), stop.signal);
     }
   }
+}
+
+const parsedParams = new WeakMap<GraphNode, { params: unknown } | null>();
+
+/** Params without any `{{ }}` template, parsed once per compiled graph; null when they have templates. */
+function staticParams(node: GraphNode): unknown {
+  let cached = parsedParams.get(node);
+  if (cached === undefined) {
+    const raw = node.definition.params ?? {};
+    const templated = templateExpressions(raw).length > 0;
+    const parsed = templated ? null : node.nodeType.params.safeParse(raw);
+    cached = parsed?.success ? { params: parsed.data } : null;
+    parsedParams.set(node, cached);
+  }
+  return cached?.params ?? null;
 }
 
 /**
@@ -78,12 +109,11 @@ export function retryDelay(policy: RetryPolicy, failedAttempt: number, error: un
 
 /** Runs `work` with a signal that also aborts after `timeoutMs` on the injected clock. */
 async function withTimeout<T>(
-  timeoutMs: number | undefined,
+  timeoutMs: number,
   clock: Clock,
   signal: AbortSignal,
   work: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
-  if (timeoutMs === undefined) return work(signal);
   const attempt = new AbortController();
   const stop = new AbortController();
   const onAbort = () => attempt.abort(signal.reason);

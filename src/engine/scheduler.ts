@@ -20,8 +20,16 @@ const LIVE = 1;
 const DEAD = 2;
 
 /** Creates the bookkeeping of one run. Every method returns what the run actor must do next. */
-export function createScheduler(options: { runId: string; graph: WorkflowGraph; input: unknown; now: () => Date }) {
-  const { runId, graph, now } = options;
+export function createScheduler(options: { runId: string; graph: WorkflowGraph; input: unknown; now: () => number }) {
+  const { runId, graph } = options;
+  // One Date per clock millisecond, shared by the events and steps of that moment (never mutated).
+  let lastMs = Number.NaN;
+  let lastDate = new Date(0);
+  const now = () => {
+    const ms = options.now();
+    if (ms !== lastMs) (lastMs = ms), (lastDate = new Date(ms));
+    return lastDate;
+  };
   const { nodes, edges, settings } = graph;
   const steps: StepState[] = nodes.map((node) => ({
     nodeId: node.id,
@@ -121,23 +129,24 @@ export function createScheduler(options: { runId: string; graph: WorkflowGraph; 
     return `${prefix}upstream "${source.nodeId}" ${how}`;
   }
   function enqueue(node: GraphNode): void {
-    const live = node.incoming.filter((e) => edgeState[e.index] === LIVE);
     const step = steps[node.index]!;
-    step.branch = node.incoming.length === 0 ? triggerBranch(node) : branches.join(live.map((e) => edgeBranch[e.index]!));
+    const [first, ...more] = node.incoming;
+    if (!first) step.branch = branches.edgeBranch(rootBranchId, node.id, graph.triggers.length);
+    else if (more.length === 0) step.branch = edgeBranch[first.index]!;
+    else step.branch = branches.join(liveEdges(node).map((e) => edgeBranch[e.index]!));
     branches.enter(step.branch, node.id);
     queue.push(node);
   }
 
-  function triggerBranch(node: GraphNode): string {
-    return branches.edgeBranch(rootBranchId, node.id, graph.triggers.length);
-  }
+  const liveEdges = (node: GraphNode) => node.incoming.filter((e) => edgeState[e.index] === LIVE);
 
+  /** `$input`: the run input for a trigger, the single input as is, else live inputs by source id. */
   function inputOf(node: GraphNode): unknown {
-    if (node.incoming.length === 0) return options.input;
-    const live = node.incoming.filter((e) => edgeState[e.index] === LIVE);
-    if (node.incoming.length === 1 && node.definition.type !== 'merge') return outputs[live[0]!.source.id];
+    const first = node.incoming[0];
+    if (!first) return options.input;
+    if (node.incoming.length === 1 && node.definition.type !== 'merge') return outputs[first.source.id];
     const byId: Record<string, unknown> = {};
-    for (const edge of live) byId[edge.source.id] = outputs[edge.source.id];
+    for (const edge of liveEdges(node)) byId[edge.source.id] = outputs[edge.source.id];
     return byId;
   }
 
