@@ -68,7 +68,7 @@ export function createBranches(hooks: {
 
     /** A node of this branch became active (ready or running): the branch and its ancestors stay open. */
     enter(id: string, nodeId: string): void {
-      const branch = ensure(id.split('/'));
+      const branch = byId.get(id) ?? ensure(id.split('/'));
       // Not reported as a change: copying a long branch's nodeIds at every step would be quadratic.
       // A branch is stored when it starts and when it finishes, with every node it had.
       branch.state.nodeIds.push(nodeId);

@@ -130,9 +130,9 @@ export function createScheduler(options: { runId: string; graph: WorkflowGraph; 
   }
   function enqueue(node: GraphNode): void {
     const step = steps[node.index]!;
-    const [first, ...more] = node.incoming;
+    const first = node.incoming[0];
     if (!first) step.branch = branches.edgeBranch(rootBranchId, node.id, graph.triggers.length);
-    else if (more.length === 0) step.branch = edgeBranch[first.index]!;
+    else if (node.incoming.length === 1) step.branch = edgeBranch[first.index]!;
     else step.branch = branches.join(liveEdges(node).map((e) => edgeBranch[e.index]!));
     branches.enter(step.branch, node.id);
     queue.push(node);

@@ -1,0 +1,100 @@
+// Opens the database: embedded PGlite by default, PostgreSQL through postgres.js when a URL is given.
+import { mkdir } from 'node:fs/promises';
+import { PGlite, types } from '@electric-sql/pglite';
+import type { SQL } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import * as schema from './schema.js';
+
+/** The drizzle instance over the Braid schema; the same type for both drivers. */
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+interface DatabaseBase {
+  db: Db;
+  /** Closes the connection(s). Idempotent. */
+  close(): Promise<void>;
+  /**
+   * Runs raw SQL and returns its rows on either driver (PGlite's `execute()` gives `{ rows }`,
+   * postgres.js an array). Values are as the drivers leave them under drizzle: timestamps and
+   * jsonb arrive as Postgres text, bigint as a string. Prefer the query builder for typed values.
+   */
+  rows<T extends Record<string, unknown> = Record<string, unknown>>(query: SQL): Promise<T[]>;
+}
+
+/** An open database; `client` is the raw driver, for what drizzle does not cover (dump, LISTEN). */
+export type Database =
+  | (DatabaseBase & { driver: 'pglite'; client: PGlite })
+  | (DatabaseBase & { driver: 'postgres'; client: postgres.Sql });
+
+export interface OpenDbOptions {
+  /** A PostgreSQL URL: when set, postgres.js is used and `dataDir` is ignored. */
+  databaseUrl?: string;
+  /** PGlite's directory (created if missing), or `memory://` to keep nothing. */
+  dataDir: string;
+  /** PGlite only: start from this data-dir tarball (`PGlite#dumpDataDir()`), e.g. a migrated template. */
+  loadDataDir?: Blob;
+  /** postgres.js pool size (default 10, at least 2: migrating holds one connection for its lock). */
+  maxConnections?: number;
+}
+
+const asText = (value: string) => value;
+
+/**
+ * Opens the database described by `options`. Migrations are not applied here (see `migrateDb`).
+ * jsonb reaches drizzle as text on both drivers so that drizzle parses it exactly once: otherwise a
+ * stored JSON string such as `"123"` would be parsed twice and come back as the number 123.
+ * A PGlite data directory must never be opened by two processes at once.
+ */
+export async function openDb(options: OpenDbOptions): Promise<Database> {
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, Math.max(2, options.maxConnections ?? 10));
+  return openPglite(options.dataDir, options.loadDataDir);
+}
+
+async function openPglite(dataDir: string, loadDataDir: Blob | undefined): Promise<Database> {
+  if (!dataDir.startsWith('memory://')) await mkdir(dataDir, { recursive: true });
+  const client = await PGlite.create({
+    dataDir,
+    ...(loadDataDir ? { loadDataDir } : {}),
+    parsers: { [types.JSON]: asText, [types.JSONB]: asText, [types.INT8]: asText },
+  });
+  const db: Db = drizzlePglite({ client, schema });
+  return {
+    driver: 'pglite',
+    client,
+    db,
+    close: once(() => client.close()),
+    async rows<T>(query: SQL) {
+      const result = (await db.execute(query)) as unknown as { rows: T[] };
+      return result.rows;
+    },
+  };
+}
+
+function openPostgres(url: string, max: number): Database {
+  const client = postgres(url, {
+    max,
+    prepare: true,
+    onnotice: () => {},
+    connection: { application_name: 'braid' },
+  });
+  const db: Db = drizzlePostgres({ client, schema });
+  // After drizzle's own parser set-up: jsonb as text (drizzle parses it once), as on PGlite.
+  client.options.parsers[114] = asText;
+  client.options.parsers[3802] = asText;
+  return {
+    driver: 'postgres',
+    client,
+    db,
+    close: once(() => client.end({ timeout: 5 })),
+    async rows<T>(query: SQL) {
+      return (await db.execute(query)) as unknown as T[];
+    },
+  };
+}
+
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let closing: Promise<void> | undefined;
+  return () => (closing ??= fn());
+}
