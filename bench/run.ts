@@ -1,8 +1,10 @@
 // `npm run bench [-- name…]`: runs the named benchmarks (all by default) and prints their tables.
 import { benchEngine } from './engine.js';
+import { benchRunStore } from './run-store.js';
 
 const benchmarks: Record<string, () => Promise<{ title: string; table: string; notes: string[] }>> = {
   engine: benchEngine,
+  'run-store': benchRunStore,
 };
 
 const chosen = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
