@@ -1,0 +1,89 @@
+// Iterative walks over JSON values (find strings, copy with strings replaced). No recursion, so a
+// param nested 100,000 levels deep cannot overflow the stack.
+
+/** A string found in a JSON value and the path of keys that leads to it. */
+export interface FoundString {
+  text: string;
+  path: string[];
+}
+
+type Container = unknown[] | Record<string, unknown>;
+
+function isContainer(value: unknown): value is Container {
+  return typeof value === 'object' && value !== null;
+}
+
+// A position in a walk: the key that led here and the position it was found at (a linked list, so a
+// deep value costs one small object per level rather than one path copy per level).
+interface Step {
+  key: string;
+  up: Step | null;
+}
+
+function pathOf(step: Step | null): string[] {
+  const path: string[] = [];
+  for (let at = step; at; at = at.up) path.push(at.key);
+  return path.reverse();
+}
+
+/** Every string in `value` for which `test` holds, with its path, in document order. */
+export function findStrings(value: unknown, test: (text: string) => boolean): FoundString[] {
+  if (typeof value === 'string') return test(value) ? [{ text: value, path: [] }] : [];
+  const found: FoundString[] = [];
+  const stack: { value: unknown; at: Step | null }[] = [{ value, at: null }];
+  while (stack.length > 0) {
+    const item = stack.pop()!;
+    if (typeof item.value === 'string') found.push({ text: item.value, path: pathOf(item.at) });
+    else if (isContainer(item.value)) {
+      const keys = Object.keys(item.value);
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const key = keys[i]!;
+        const child = (item.value as Record<string, unknown>)[key];
+        if (typeof child === 'string' ? test(child) : isContainer(child)) {
+          stack.push({ value: child, at: { key, up: item.at } });
+        }
+      }
+    }
+  }
+  return found;
+}
+
+/**
+ * A copy of `value` with every string replaced by `map(text)`. A replacement of `undefined` drops
+ * the key from an object and becomes `null` in an array, as JSON would.
+ */
+export function mapStrings(value: unknown, map: (text: string) => unknown): unknown {
+  const stack: [Container, Container][] = [];
+  const convert = (child: unknown): unknown => {
+    if (typeof child === 'string') return map(child);
+    if (!isContainer(child)) return child;
+    const copy: Container = Array.isArray(child) ? [] : {};
+    stack.push([child, copy]);
+    return copy;
+  };
+  const root = convert(value);
+  while (stack.length > 0) {
+    const [source, target] = stack.pop()!;
+    if (Array.isArray(source)) {
+      for (const child of source) (target as unknown[]).push(convert(child) ?? null);
+    } else {
+      for (const [key, child] of Object.entries(source)) {
+        const out = convert(child);
+        // defineProperty: a plain assignment to "__proto__" would set the prototype instead.
+        if (out === undefined) continue;
+        Object.defineProperty(target, key, { value: out, enumerable: true, writable: true, configurable: true });
+      }
+    }
+  }
+  return root;
+}
+
+/** The value at `path` inside `value`, or undefined. */
+export function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let current = value;
+  for (const key of path) {
+    if (!isContainer(current) || !Object.hasOwn(current, key)) return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
