@@ -1,0 +1,77 @@
+// Runs as rows: the idempotent insert, org-scoped reads and pages, and the unfinished runs after a crash.
+import { and, eq, inArray, type SQL } from 'drizzle-orm';
+import type { Db } from '../client.js';
+import { runs, runStatus, type RunRow } from '../schema.js';
+import { pageClauses, type PageRequest } from './cursor.js';
+import { isStorableText, newId } from './ids.js';
+
+export type RunStatus = (typeof runStatus.enumValues)[number];
+
+/**
+ * Inserts a QUEUED run, or with an idempotency key already used in the organization returns that
+ * key's run (`created: false`). Two racing calls with one key both get the winner's row.
+ */
+export async function insertRun(
+  db: Db,
+  values: {
+    organizationId: string;
+    workflowId: string;
+    workflowVersion: number;
+    input: unknown;
+    idempotencyKey: string | null;
+  },
+): Promise<{ run: RunRow; created: boolean }> {
+  const [inserted] = await db
+    .insert(runs)
+    .values({ id: newId('run'), status: 'QUEUED', ...values, input: values.input ?? null })
+    .onConflictDoNothing()
+    .returning();
+  if (inserted) return { run: inserted, created: true };
+  if (values.idempotencyKey === null) throw new Error('insert into runs conflicted without an idempotency key');
+  const [existing] = await db
+    .select()
+    .from(runs)
+    .where(and(eq(runs.organizationId, values.organizationId), eq(runs.idempotencyKey, values.idempotencyKey)))
+    .limit(1);
+  if (!existing) throw new Error('idempotency key conflicted but its run is missing');
+  return { run: existing, created: false };
+}
+
+export async function findRun(db: Db, organizationId: string, id: string): Promise<RunRow | null> {
+  if (!isStorableText(id)) return null;
+  const [row] = await db
+    .select()
+    .from(runs)
+    .where(and(eq(runs.id, id), eq(runs.organizationId, organizationId)))
+    .limit(1);
+  return row ?? null;
+}
+
+/** One page of the organization's runs, newest first, optionally of one workflow and one status. */
+export async function listRuns(
+  db: Db,
+  organizationId: string,
+  filter: { workflowId?: string | null | undefined; status?: RunStatus | null | undefined },
+  page: PageRequest,
+): Promise<RunRow[]> {
+  if (filter.workflowId && !isStorableText(filter.workflowId)) return [];
+  const { where, orderBy } = pageClauses(runs, page);
+  const conditions: SQL[] = [eq(runs.organizationId, organizationId), ...where];
+  if (filter.workflowId) conditions.push(eq(runs.workflowId, filter.workflowId));
+  if (filter.status) conditions.push(eq(runs.status, filter.status));
+  return db
+    .select()
+    .from(runs)
+    .where(and(...conditions))
+    .orderBy(...orderBy)
+    .limit(page.limit);
+}
+
+/** Ids of runs not yet finished (QUEUED or RUNNING), in every organization. */
+export async function unfinishedRunIds(db: Db): Promise<string[]> {
+  const rows = await db
+    .select({ id: runs.id })
+    .from(runs)
+    .where(inArray(runs.status, ['QUEUED', 'RUNNING']));
+  return rows.map((row) => row.id);
+}

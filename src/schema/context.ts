@@ -1,0 +1,41 @@
+// What every resolver receives: who is calling (from the API key or the admin token) and the services.
+import type { Config } from '../config.js';
+import type { Database } from '../db/client.js';
+import type { Role } from '../db/queries/api-keys.js';
+import type { NodeRegistry } from '../engine/index.js';
+import type { RunControl } from './run-control.js';
+import type { StreamTracker } from './stream-tracker.js';
+import type { ServerPubSub } from './run-control.js';
+
+/** An authenticated API key: everything it may touch lies in `organizationId`. */
+export interface Auth {
+  organizationId: string;
+  keyId: string;
+  role: Role;
+}
+
+/** The long-lived collaborators of the schema, built once by the server. */
+export interface Services {
+  config: Config;
+  database: Database;
+  registry: NodeRegistry;
+  runs: RunControl;
+  pubsub: ServerPubSub;
+  /** The subscription streams being served (a stopping server lets them finish). */
+  streams: StreamTracker;
+}
+
+/** The per-operation context (HTTP request or graphql-ws subscribe). */
+export interface Context {
+  /** null when no valid API key came with the operation. */
+  auth: Auth | null;
+  /** True when the caller presented ADMIN_TOKEN (allowed to call createOrganization). */
+  adminToken: boolean;
+  services: Services;
+}
+
+/** The org of the caller; resolvers behind a role scope may rely on it. */
+export function organizationOf(context: Context): string {
+  if (!context.auth) throw new Error('resolver reached without authentication');
+  return context.auth.organizationId;
+}

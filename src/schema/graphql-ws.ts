@@ -1,0 +1,68 @@
+// graphql-ws on a ws WebSocketServer, run through yoga's envelop so that every plugin (masking, depth
+// and cost limits) applies as on HTTP. The caller is authenticated once, in onConnect.
+import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import type { WebSocketServer } from 'ws';
+import { anonymous, authenticate, type Caller } from './auth.js';
+import type { Services } from './context.js';
+import type { BraidYoga } from './yoga.js';
+
+type Extra = {
+  caller?: Caller;
+};
+
+type EnvelopedFns = Pick<ReturnType<BraidYoga['getEnveloped']>, 'execute' | 'subscribe'>;
+
+/** The Authorization value of connectionParams: `authorization`, `Authorization`, or under `headers`. */
+function authorizationOf(params: Readonly<Record<string, unknown>> | undefined): unknown {
+  if (!params) return undefined;
+  const headers = params.headers as Record<string, unknown> | undefined;
+  return params.authorization ?? params.Authorization ?? headers?.authorization ?? headers?.Authorization;
+}
+
+/** Serves graphql-ws on `wss`; returns its disposer. */
+export function useGraphqlWs(wss: WebSocketServer, yoga: BraidYoga, services: Services) {
+  return useServer<Record<string, unknown>, Extra>(
+    {
+      isProd: true,
+      // An unknown key does not close the socket: its operations get UNAUTHENTICATED, as over HTTP.
+      onConnect: async (ctx) => {
+        ctx.extra.caller = await authenticate(services, authorizationOf(ctx.connectionParams));
+        return true;
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params: payload,
+          wsCaller: ctx.extra.caller ?? anonymous,
+        });
+        // Parse and validation (depth and cost limits included) may throw a GraphQLError: it becomes
+        // the operation's error, as over HTTP, instead of closing the socket.
+        let document;
+        try {
+          document = parse(payload.query);
+          const errors = validate(schema, document);
+          if (errors.length > 0) return errors;
+        } catch (error) {
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
+        const rootValue: EnvelopedFns = { execute, subscribe };
+        const args: ExecutionArgs = {
+          schema,
+          operationName: payload.operationName ?? null,
+          document,
+          variableValues: payload.variables ?? null,
+          contextValue: await contextFactory(),
+          rootValue,
+        };
+        return args;
+      },
+      execute: (args) => (args.rootValue as EnvelopedFns).execute(args),
+      subscribe: (args) => (args.rootValue as EnvelopedFns).subscribe(args),
+    },
+    wss,
+  );
+}

@@ -1,0 +1,167 @@
+// Run: one execution of a workflow version. Queries run/runs, mutations startRun/cancelRun and the
+// runUpdates subscription (every status change of the organization's runs).
+import { Repeater } from 'graphql-yoga';
+import { findRun, listRuns } from '../db/queries/runs.js';
+import { findWorkflow } from '../db/queries/workflows.js';
+import { readBranches, readSteps } from '../db/run-reads.js';
+import type { RunRow } from '../db/schema.js';
+import { runStatuses } from '../engine/index.js';
+import { builder } from './builder.js';
+import { keysetConnection } from './connections.js';
+import { organizationOf } from './context.js';
+import { ForbiddenError, NotFoundError } from './errors.js';
+import { BranchRef, RunConnection, RunRef, StepRef, WorkflowRef } from './refs.js';
+import { StoredDefinitionInvalidError } from './run-control.js';
+import { liveFeedError } from './subscriptions.js';
+import { fieldIssue, nulIssue, ValidationError } from './validation.js';
+
+export const RunStatusEnum = builder.enumType('RunStatus', { values: runStatuses });
+
+const durationMs = (from: Date | null, to: Date | null) => (from && to ? to.getTime() - from.getTime() : null);
+
+RunRef.implement({
+  description: 'One execution of one version of a workflow.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    status: t.expose('status', { type: RunStatusEnum }),
+    workflow: t.field({
+      type: WorkflowRef,
+      resolve: async (run, _args, context) => {
+        const workflow = await findWorkflow(context.services.database.db, run.organizationId, run.workflowId);
+        if (!workflow) throw new Error(`workflow ${run.workflowId} of run ${run.id} is missing`);
+        return workflow;
+      },
+    }),
+    workflowVersion: t.exposeInt('workflowVersion'),
+    input: t.expose('input', { type: 'JSON', nullable: true }),
+    output: t.expose('output', {
+      type: 'JSON',
+      nullable: true,
+      description: 'When finished: the outputs of the sink nodes that succeeded, by node id.',
+    }),
+    error: t.exposeString('error', { nullable: true }),
+    idempotencyKey: t.exposeString('idempotencyKey', { nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
+    finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
+    durationMs: t.int({ nullable: true, resolve: (run) => durationMs(run.startedAt, run.finishedAt) }),
+    steps: t.field({
+      type: [StepRef],
+      description: 'One step per node, in the order they started (never-started ones last).',
+      resolve: (run, _args, context) => readSteps(context.services.database, run.id),
+    }),
+    branches: t.field({
+      type: [BranchRef],
+      resolve: (run, _args, context) => readBranches(context.services.database, run.id),
+    }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  run: t.field({
+    type: RunRef,
+    nullable: true,
+    authScopes: { viewer: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, context) => findRun(context.services.database.db, organizationOf(context), String(args.id)),
+  }),
+  runs: t.connection(
+    {
+      type: RunRef,
+      description: "The organization's runs, newest first; optionally of one workflow and in one status.",
+      authScopes: { viewer: true },
+      args: {
+        workflowId: t.arg.id(),
+        status: t.arg({ type: RunStatusEnum }),
+      },
+      resolve: (_root, args, context) =>
+        keysetConnection(args, (page) =>
+          listRuns(
+            context.services.database.db,
+            organizationOf(context),
+            { workflowId: args.workflowId == null ? null : String(args.workflowId), status: args.status },
+            page,
+          ),
+        ),
+    },
+    RunConnection,
+  ),
+}));
+
+const maxIdempotencyKeyLength = 255;
+
+builder.mutationFields((t) => ({
+  startRun: t.field({
+    type: RunRef,
+    description:
+      "Starts a run of the workflow's current version. With an idempotencyKey already used in the " +
+      'organization, returns the run that key started instead of starting another.',
+    authScopes: { editor: true },
+    errors: { types: [ValidationError, NotFoundError, ForbiddenError], union: { name: 'StartRunResult' } },
+    args: {
+      workflowId: t.arg.id({ required: true }),
+      input: t.arg({ type: 'JSON' }),
+      idempotencyKey: t.arg.string(),
+    },
+    resolve: async (_root, args, context) => {
+      const organizationId = organizationOf(context);
+      const key = args.idempotencyKey ?? null;
+      if (key !== null && (key.length === 0 || key.length > maxIdempotencyKeyLength || key.includes('\u0000'))) {
+        const message = `idempotencyKey must have 1 to ${maxIdempotencyKeyLength} characters, none of them NUL`;
+        throw new ValidationError([fieldIssue('idempotencyKey', message)], 'input');
+      }
+      const nul = nulIssue('input', args.input);
+      if (nul) throw new ValidationError([nul], 'input');
+      const workflow = await findWorkflow(context.services.database.db, organizationId, String(args.workflowId));
+      if (!workflow) throw new NotFoundError('workflow', String(args.workflowId));
+      try {
+        const input = args.input ?? null;
+        return await context.services.runs.start({ organizationId, workflow, input, idempotencyKey: key });
+      } catch (error) {
+        if (error instanceof StoredDefinitionInvalidError) throw new ValidationError(error.issues);
+        throw error;
+      }
+    },
+  }),
+  cancelRun: t.field({
+    type: RunRef,
+    description: 'Cancels a run: running nodes are aborted, the rest never start; the run ends CANCELLED. ' +
+      'A run already finished is returned as it is.',
+    authScopes: { editor: true },
+    errors: { types: [NotFoundError, ForbiddenError], union: { name: 'CancelRunResult' } },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, args, context) => {
+      const run = await context.services.runs.cancel(organizationOf(context), String(args.id));
+      if (!run) throw new NotFoundError('run', String(args.id));
+      return run;
+    },
+  }),
+}));
+
+builder.subscriptionField('runUpdates', (t) =>
+  t.field({
+    type: RunRef,
+    description: "Every status change of the organization's runs (of one workflow when workflowId is given).",
+    authScopes: { viewer: true },
+    args: { workflowId: t.arg.id() },
+    subscribe: (_root, args, context) => {
+      const organizationId = organizationOf(context);
+      const workflowId = args.workflowId == null ? null : String(args.workflowId);
+      const updates = new Repeater<RunRow>(async (push, stop) => {
+        const feed = context.services.pubsub.runs.subscribe(organizationId);
+        void stop.then(() => feed.close());
+        void feed.dropped.then((error) => stop(liveFeedError(error)));
+        try {
+          for await (const run of feed) {
+            if (workflowId === null || run.workflowId === workflowId) await push(run);
+          }
+          stop();
+        } catch (error) {
+          stop(liveFeedError(error));
+        }
+      });
+      return context.services.streams.track(updates);
+    },
+    resolve: (run) => run,
+  }),
+);

@@ -1,0 +1,17 @@
+// The JSON scalar (any JSON value) and DateTime (ISO 8601 strings at UTC with milliseconds).
+import { GraphQLScalarType } from 'graphql';
+import { GraphQLDateTimeISO, JSONResolver } from 'graphql-scalars';
+import { builder } from './builder.js';
+
+builder.addScalarType('JSON', JSONResolver);
+
+// graphql-scalars' DateTime serialises to a Date object; DateTimeISO's behaviour under our name gives strings.
+builder.addScalarType(
+  'DateTime',
+  new GraphQLScalarType<Date, string>({
+    ...(GraphQLDateTimeISO.toConfig() as ConstructorParameters<typeof GraphQLScalarType<Date, string>>[0]),
+    name: 'DateTime',
+    description: 'A date and time at UTC as an ISO 8601 string with milliseconds, such as 2007-12-03T10:15:30.123Z.',
+    specifiedByURL: 'https://scalars.graphql.org/andimarek/date-time',
+  }),
+);

@@ -1,0 +1,46 @@
+// The yoga instance: the schema with masking on, depth and cost limits, GraphiQL (dev key pre-filled)
+// and the context built from the Authorization header, or from graphql-ws' connection for WebSockets.
+import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { createYoga, type YogaInitialContext } from 'graphql-yoga';
+import { authenticate, type Caller } from './auth.js';
+import type { Context, Services } from './context.js';
+import { schema } from './index.js';
+
+/** What graphql-ws operations bring into the context instead of an HTTP request. */
+export interface WsInitialContext {
+  wsCaller: Caller;
+}
+
+const exampleQuery = `# Welcome to Braid. Create a workflow, start it, and watch its events:
+query NodeTypes {
+  nodeTypes { type description handles }
+}
+`;
+
+export function createBraidYoga(services: Services, options: { devApiKey?: string | undefined }) {
+  const { config } = services;
+  return createYoga<Record<string, unknown>, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    // Never the original message of an unexpected error, whatever NODE_ENV says.
+    maskedErrors: { isDev: false },
+    landingPage: false,
+    logging: 'warn',
+    graphiql: {
+      title: 'Braid',
+      defaultQuery: exampleQuery,
+      ...(options.devApiKey ? { headers: JSON.stringify({ Authorization: `Bearer ${options.devApiKey}` }) } : {}),
+    },
+    plugins: [
+      maxDepthPlugin({ n: config.maxQueryDepth, exposeLimits: true }),
+      costLimitPlugin({ maxCost: config.maxQueryCost, exposeLimits: true }),
+    ],
+    context: async (initial: YogaInitialContext & Partial<WsInitialContext>) => {
+      const caller = initial.wsCaller ?? (await authenticate(services, initial.request?.headers.get('authorization')));
+      return { auth: caller.auth, adminToken: caller.adminToken, services };
+    },
+  });
+}
+
+export type BraidYoga = ReturnType<typeof createBraidYoga>;

@@ -1,0 +1,210 @@
+// The server: node:http with yoga at /graphql (HTTP, SSE, GraphiQL), graphql-ws on the same port and
+// path, /health; request bodies bounded. Wires the engine to the database store and the pubsub.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { sql } from 'drizzle-orm';
+import { WebSocketServer } from 'ws';
+import type { Config } from './config.js';
+import type { Database } from './db/client.js';
+import { ensureDevOrganization } from './db/queries/organizations.js';
+import { createRunStore } from './db/run-store.js';
+import { builtinNodeTypes, createEngine, type Clock, type NodeRegistry } from './engine/index.js';
+import { createPubSub } from './pubsub.js';
+import type { Services } from './schema/context.js';
+import { useGraphqlWs } from './schema/graphql-ws.js';
+import { createRunControl, type ServerPubSub } from './schema/run-control.js';
+import { createStreamTracker } from './schema/stream-tracker.js';
+import { createBraidYoga } from './schema/yoga.js';
+
+export interface ServerDeps {
+  config: Config;
+  /** Open and migrated; the caller closes it after `stop()`. */
+  database: Database;
+  registry?: NodeRegistry;
+  clock?: Clock;
+}
+
+export interface StartedServer {
+  port: number;
+  /** The GraphQL endpoint, e.g. http://localhost:4000/graphql (ws:// on the same path). */
+  url: string;
+  /** Dev mode only (no ADMIN_TOKEN): the ADMIN key of organization "default" made for this start. */
+  devApiKey?: string;
+  /** Runs a crashed process had left QUEUED/RUNNING, settled as FAILED on start. */
+  recoveredRuns: number;
+}
+
+export interface BraidServer {
+  start(port?: number, host?: string): Promise<StartedServer>;
+  /** Stops accepting, cancels live runs ("server shutting down"), closes sockets. Idempotent. */
+  stop(): Promise<void>;
+  readonly services: Services;
+}
+
+export const devOrganizationName = 'default';
+
+/** How long a stopping server waits for subscribers to take their last events. */
+const shutdownGraceMs = 5000;
+
+export function buildServer(deps: ServerDeps): BraidServer {
+  const { config, database } = deps;
+  const registry = deps.registry ?? builtinNodeTypes;
+  const pubsub: ServerPubSub = {
+    events: createPubSub({ maxQueue: config.subscriberMaxQueue }),
+    runs: createPubSub({ maxQueue: config.subscriberMaxQueue }),
+  };
+  const store = createRunStore(database);
+  const runs = createRunControl({
+    database,
+    pubsub,
+    registry,
+    createEngine: (onCommitted) =>
+      createEngine({
+        store,
+        registry,
+        allowPrivateNetwork: config.httpAllowPrivate,
+        onCommitted,
+        ...(deps.clock ? { clock: deps.clock } : {}),
+      }),
+  });
+  const streams = createStreamTracker();
+  const services: Services = { config, database, registry, runs, pubsub, streams };
+  let devApiKey: string | undefined;
+  let yoga = createBraidYoga(services, {});
+
+  const http = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      console.error('request failed', error);
+      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Unexpected error.' }] });
+      else res.destroy();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/health') return health(res);
+    if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS') {
+      const body = await readBody(req, res, config.maxBodyBytes);
+      if (body === null) return;
+      // whatwg-node takes an already-read body from `req.body` instead of the consumed stream.
+      (req as IncomingMessage & { body?: Buffer }).body = body;
+    }
+    await yoga.requestListener(req, res);
+  }
+
+  async function health(res: ServerResponse): Promise<void> {
+    try {
+      await database.rows(sql`select 1 as ok`);
+      sendJson(res, 200, { status: 'ok', database: database.driver });
+    } catch (error) {
+      console.error('health check: database unreachable', error);
+      sendJson(res, 503, { status: 'unavailable', database: database.driver });
+    }
+  }
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxBodyBytes });
+  let ws: ReturnType<typeof useGraphqlWs> | undefined;
+  http.on('upgrade', (req, socket, head) => {
+    if ((req.url ?? '').split('?')[0] !== '/graphql' || !ws) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (client) => wss.emit('connection', client, req));
+  });
+
+  let stopping: Promise<void> | undefined;
+
+  return {
+    services,
+    async start(port = config.port, host) {
+      const recoveredRuns = await runs.recoverInterrupted();
+      if (!config.adminToken) {
+        devApiKey = (await ensureDevOrganization(database.db, devOrganizationName)).secret;
+        yoga = createBraidYoga(services, { devApiKey });
+      }
+      ws = useGraphqlWs(wss, yoga, services);
+      await new Promise<void>((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(port, host, () => {
+          http.off('error', reject);
+          resolve();
+        });
+      });
+      const address = http.address() as AddressInfo;
+      const shownHost = host && host !== '0.0.0.0' && host !== '::' ? host : 'localhost';
+      return {
+        port: address.port,
+        url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${address.port}/graphql`,
+        recoveredRuns,
+        ...(devApiKey ? { devApiKey } : {}),
+      };
+    },
+    stop() {
+      return (stopping ??= (async () => {
+        const closed = new Promise<void>((resolve) => (http.listening ? http.close(() => resolve()) : resolve()));
+        // Live runs end CANCELLED and their final events still reach the subscribers.
+        await runs.stop();
+        pubsub.events.close();
+        pubsub.runs.close();
+        // Subscribers get their last events and "complete" before the sockets close.
+        await streams.drained(shutdownGraceMs);
+        // graphql-ws says goodbye (1001) to every client; one that cannot read it is cut off after a grace.
+        const disposing = ws?.dispose() ?? Promise.resolve();
+        await Promise.race([disposing, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+        for (const client of wss.clients) client.terminate();
+        await disposing;
+        http.closeAllConnections();
+        await closed;
+        await yoga.dispose();
+      })());
+    },
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/**
+ * Reads the whole body, or answers 413 and resolves null once it passes `limit` bytes (checked against
+ * Content-Length first, then while reading). The rest of an oversized body is discarded, not kept.
+ */
+function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    const refuse = () => {
+      refused = true;
+      chunks.length = 0;
+      res.setHeader('connection', 'close');
+      sendJson(res, 413, {
+        errors: [
+          { message: `request body too large: at most ${limit} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE', limit } },
+        ],
+      });
+      resolve(null);
+    };
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) refuse();
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      // Past the limit the bytes are dropped (the client then reads the 413 instead of a reset);
+      // a client that keeps sending far beyond it is cut off.
+      if (refused) {
+        if (size > 64 * limit) req.destroy();
+        return;
+      }
+      if (size > limit) return refuse();
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!refused) resolve(Buffer.concat(chunks, size));
+    });
+    req.on('error', (error) => {
+      if (!refused) reject(error);
+    });
+  });
+}

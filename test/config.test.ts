@@ -1,0 +1,39 @@
+// The environment read in one place: defaults, flags, and a bad value naming its variable.
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+describe('loadConfig', () => {
+  it('has the documented defaults', () => {
+    expect(loadConfig({})).toEqual({
+      port: 4000,
+      databaseUrl: undefined,
+      dataDir: './.data',
+      adminToken: undefined,
+      httpAllowPrivate: false,
+      maxBodyBytes: 1024 * 1024,
+      maxDefinitionNodes: 5000,
+      maxDefinitionEdges: 20000,
+      maxQueryDepth: 12,
+      maxQueryCost: 5000,
+      subscriberMaxQueue: 10000,
+    });
+  });
+
+  it('reads HTTP_ALLOW_PRIVATE as true/1/false/0/empty', () => {
+    for (const [value, expected] of [['true', true], ['1', true], ['TRUE', true], ['false', false], ['0', false], ['', false]] as const) {
+      expect(loadConfig({ HTTP_ALLOW_PRIVATE: value }).httpAllowPrivate).toBe(expected);
+    }
+  });
+
+  it('treats empty values as unset', () => {
+    expect(loadConfig({ PORT: '', DATABASE_URL: '', ADMIN_TOKEN: '' })).toMatchObject({ port: 4000, databaseUrl: undefined, adminToken: undefined });
+  });
+
+  it('throws naming every bad variable', () => {
+    expect(() => loadConfig({ PORT: 'abc' })).toThrow(ConfigError);
+    expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT="70000"/);
+    expect(() => loadConfig({ HTTP_ALLOW_PRIVATE: 'yes' })).toThrow(/HTTP_ALLOW_PRIVATE="yes"/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL/);
+    expect(() => loadConfig({ MAX_BODY_BYTES: '0', MAX_QUERY_DEPTH: 'deep' })).toThrow(/MAX_BODY_BYTES.*MAX_QUERY_DEPTH/);
+  });
+});
