@@ -4,7 +4,8 @@ import type { BranchState, BranchStatus } from './events.js';
 /** A branch while the run goes on. `open` counts its own and its sub-branches' active nodes. */
 interface Branch {
   state: BranchState;
-  segments: string[];
+  /** How many segments past the root: sub-branches finish before their parents. */
+  depth: number;
   parent: Branch | null;
   open: number;
   failed: boolean;
@@ -14,7 +15,12 @@ interface Branch {
 export const rootBranchId = 'main';
 
 // A node id may hold '/', the path separator; escape it so distinct paths keep distinct ids.
-const segment = (nodeId: string) => nodeId.replaceAll('%', '%25').replaceAll('/', '%2F');
+const needsEscape = /[%/]/;
+function segment(nodeId: string): string {
+  return needsEscape.test(nodeId) ? nodeId.replaceAll('%', '%25').replaceAll('/', '%2F') : nodeId;
+}
+
+const innermostFirst = (a: Branch, b: Branch) => b.depth - a.depth;
 
 /** Tracks every branch of one run; emits through the callbacks when a branch starts or finishes. */
 export function createBranches(hooks: {
@@ -27,13 +33,15 @@ export function createBranches(hooks: {
   const byId = new Map<string, Branch>();
   const closing = new Set<Branch>();
 
-  function ensure(segments: string[]): Branch {
-    const id = segments.join('/');
+  /** The branch of this id, started (with its missing ancestors, outermost first) if new. */
+  function ensure(id: string): Branch {
     const existing = byId.get(id);
     if (existing) return existing;
-    const parent = segments.length > 1 ? ensure(segments.slice(0, -1)) : null;
+    // Segments are escaped, so the last '/' separates the parent's id.
+    const cut = id.lastIndexOf('/');
+    const parent = cut > 0 ? ensure(id.slice(0, cut)) : null;
     const state: BranchState = { id, status: 'RUNNING', nodeIds: [], startedAt: hooks.now(), finishedAt: null };
-    const branch: Branch = { state, segments, parent, open: 0, failed: false, cancelled: false };
+    const branch: Branch = { state, depth: parent ? parent.depth + 1 : 0, parent, open: 0, failed: false, cancelled: false };
     byId.set(id, branch);
     hooks.changed(state);
     hooks.event('BRANCH_STARTED', state);
@@ -68,7 +76,7 @@ export function createBranches(hooks: {
 
     /** A node of this branch became active (ready or running): the branch and its ancestors stay open. */
     enter(id: string, nodeId: string): void {
-      const branch = byId.get(id) ?? ensure(id.split('/'));
+      const branch = ensure(id);
       // Not reported as a change: copying a long branch's nodeIds at every step would be quadratic.
       // A branch is stored when it starts and when it finishes, with every node it had.
       branch.state.nodeIds.push(nodeId);
@@ -86,16 +94,17 @@ export function createBranches(hooks: {
     /** Finishes every branch left with no active node, innermost first. */
     finishIdle(): void {
       if (closing.size === 0) return;
-      const idle = [...closing].filter((b) => b.open === 0 && b.state.finishedAt === null);
+      const idle: Branch[] = [];
+      for (const b of closing) if (b.open === 0 && b.state.finishedAt === null) idle.push(b);
       closing.clear();
-      idle.sort((a, b) => b.segments.length - a.segments.length);
+      if (idle.length > 1) idle.sort(innermostFirst);
       for (const branch of idle) finish(branch);
     },
 
     /** Finishes every branch still running (the run ended). */
     finishAll(): void {
       const open = [...byId.values()].filter((b) => b.state.finishedAt === null);
-      open.sort((a, b) => b.segments.length - a.segments.length);
+      open.sort(innermostFirst);
       for (const branch of open) finish(branch);
     },
 

@@ -57,25 +57,15 @@ export function createEngine(options: EngineOptions): Engine {
 
   function startRun({ runId, graph, input }: StartRunOptions): RunHandle {
     if (live.has(runId)) throw new Error(`run ${runId} is already running`);
-    let stored: Promise<void> = Promise.resolve();
-    let broken = false;
-    const commit = (change: RunCommit) => {
-      if (broken) return;
-      const write = options.store.commit(change);
-      // Chained so that commits publish in order even if a store resolves them out of order.
-      stored = stored.then(() =>
-        write.then(
-          () => options.onCommitted?.(change),
-          (error: unknown) => {
-            // Later commits would leave a gap in the stored seqs: stop writing and end the run here.
-            // Its rows stay as last stored (RUNNING); a restarted server settles such runs.
-            broken = true;
-            log('run store failed; run stopped', { runId, error: describeError(error) });
-            actor.send({ type: 'run.fail', reason: `storage failed: ${describeError(error)}` });
-          },
-        ),
-      );
-    };
+    const commits = createCommitQueue(options.store, {
+      stored: (change) => options.onCommitted?.(change),
+      failed(error) {
+        // Later commits would leave a gap in the stored seqs: stop writing and end the run here.
+        // Its rows stay as last stored (RUNNING); a restarted server settles such runs.
+        log('run store failed; run stopped', { runId, error: describeError(error) });
+        actor.send({ type: 'run.fail', reason: `storage failed: ${describeError(error)}` });
+      },
+    });
     const actor: RunActor = createActor(runActorLogic, {
       id: `run:${runId}`,
       input: {
@@ -87,12 +77,12 @@ export function createEngine(options: EngineOptions): Engine {
           log,
           allowPrivateNetwork: options.allowPrivateNetwork ?? false,
           random: options.random ?? Math.random,
-          commit,
+          commit: commits.push,
         },
       },
     });
     const done = toPromise(actor).then(async (state) => {
-      await stored;
+      await commits.drained();
       live.delete(runId);
       return state;
     });
@@ -115,6 +105,69 @@ export function createEngine(options: EngineOptions): Engine {
       const runs = [...live.values()];
       for (const run of runs) run.actor.send({ type: 'run.cancel', reason });
       await Promise.all(runs.map((run) => run.done));
+    },
+  };
+}
+
+/**
+ * Hands a run's commits to the store without waiting and reports each outcome in call order, even
+ * if the store resolves them out of order. After a failed write nothing more is written. One `then`
+ * per commit: a chain of promises per commit measured in the engine benchmark at 10,000 nodes.
+ */
+function createCommitQueue(store: RunStore, report: { stored(commit: RunCommit): void; failed(error: unknown): void }) {
+  interface Entry {
+    commit: RunCommit;
+    state: 'writing' | 'stored' | 'failed';
+    error: unknown;
+  }
+  const entries: (Entry | undefined)[] = [];
+  let head = 0;
+  let broken = false;
+  /** Set when `report.stored` threw: reporting stops and `drained` rejects with it. */
+  let reportError: { error: unknown } | undefined;
+  let onDrained: (() => void) | undefined;
+
+  function reportInOrder(): void {
+    for (let entry = entries[head]; entry && entry.state !== 'writing' && !reportError; entry = entries[head]) {
+      entries[head++] = undefined;
+      if (entry.state === 'failed') {
+        broken = true;
+        report.failed(entry.error);
+        continue;
+      }
+      try {
+        report.stored(entry.commit);
+      } catch (error) {
+        reportError = { error };
+      }
+    }
+    if (head === entries.length || reportError) {
+      entries.length = head = 0;
+      onDrained?.();
+    }
+  }
+
+  return {
+    push(commit: RunCommit): void {
+      if (broken) return;
+      const entry: Entry = { commit, state: 'writing', error: undefined };
+      entries.push(entry);
+      store.commit(commit).then(
+        () => {
+          entry.state = 'stored';
+          reportInOrder();
+        },
+        (error: unknown) => {
+          entry.state = 'failed';
+          entry.error = error;
+          reportInOrder();
+        },
+      );
+    },
+    /** Resolves once every commit pushed so far was reported; rejects if reporting one threw. */
+    async drained(): Promise<void> {
+      if (head < entries.length && !reportError) await new Promise<void>((resolve) => (onDrained = resolve));
+      if (reportError) throw reportError.error;
     },
   };
 }

@@ -3,7 +3,7 @@
 import type { ActorLogic, Snapshot } from 'xstate';
 import { RunCancelledError } from './errors.js';
 import type { GraphNode } from './graph.js';
-import { runNode, type NodeRunInput, type StopToken } from './node-runner.js';
+import { abortStop, createStopToken, runNode, type NodeRunInput, type StopToken } from './node-runner.js';
 import type { NodeOutcome } from './scheduler.js';
 
 /** The node's report to the run actor when an attempt failed and another follows. */
@@ -25,7 +25,7 @@ type NodeActorEvent = { type: 'node.finished'; outcome: NodeOutcome } | { type: 
 type NodeActorSnapshot = Snapshot<NodeActorOutput> & {
   input: NodeRunInput;
   /** Aborted when the actor is stopped: FAIL_FAST, cancelRun, a run timeout. */
-  stop: LazyStop;
+  stop: StopToken;
 };
 
 /**
@@ -33,47 +33,25 @@ type NodeActorSnapshot = Snapshot<NodeActorOutput> & {
  * AbortController unless the handler asks for its signal), which matters at 10,000 nodes a run.
  */
 export const nodeActorLogic: ActorLogic<NodeActorSnapshot, NodeActorEvent, NodeRunInput> = {
-  getInitialSnapshot: (_scope, input) => ({ status: 'active', output: undefined, error: undefined, input, stop: createLazyStop() }),
+  getInitialSnapshot(_scope, input) {
+    return { status: 'active', output: undefined, error: undefined, input, stop: createStopToken() };
+  },
   start({ input, stop }, { self }) {
-    runNode(input, stop).then(
-      (outcome) => self.send({ type: 'node.finished', outcome }),
-      // runNode rejects only once the actor was stopped; the run actor already settled the node.
-      () => undefined,
-    );
+    // runNode rejects only once the actor was stopped; the run actor already settled the node.
+    runNode(input, stop).then((outcome) => self.send({ type: 'node.finished', outcome }), ignore);
   },
   transition(snapshot, event) {
     if (snapshot.status !== 'active') return snapshot;
     if (event.type === 'xstate.stop') {
-      snapshot.stop.abort(new RunCancelledError('the run stopped this node'));
+      abortStop(snapshot.stop, new RunCancelledError('the run stopped this node'));
       return { ...snapshot, status: 'stopped' };
     }
     return { ...snapshot, status: 'done', output: { node: snapshot.input.node, outcome: event.outcome } };
   },
-  getPersistedSnapshot: ({ input: _input, stop: _stop, ...snapshot }) => snapshot,
+  getPersistedSnapshot({ input: _input, stop: _stop, ...snapshot }) {
+    return snapshot;
+  },
 };
 
-interface LazyStop extends StopToken {
-  abort(reason: unknown): void;
-}
-
-// Node's AbortController costs more than the rest of a no-op node; make it only on demand.
-function createLazyStop(): LazyStop {
-  let controller: AbortController | undefined;
-  let reason: unknown;
-  let aborted = false;
-  return {
-    get signal() {
-      controller ??= new AbortController();
-      if (aborted && !controller.signal.aborted) controller.abort(reason);
-      return controller.signal;
-    },
-    get aborted() {
-      return aborted;
-    },
-    abort(why) {
-      aborted = true;
-      reason = why;
-      controller?.abort(why);
-    },
-  };
-}
+/** The stopped node's rejection: the run actor already settled it, nothing is left to report. */
+function ignore(): void {}

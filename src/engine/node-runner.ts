@@ -3,15 +3,17 @@
 import type { Clock } from './clock.js';
 import type { RetryPolicy } from './definition.js';
 import { describeError, NodeExecutionError, NodeTimeoutError } from './errors.js';
-import { evaluate, prepareParams, templateExpressions, type ExpressionScope } from './expressions.js';
+import { evaluate as evaluateExpression, prepareParams, templateExpressions, type ExpressionScope } from './expressions.js';
 import type { GraphNode } from './graph.js';
-import type { Log, NodeContext } from './nodes/node-type.js';
+import type { Log, NodeContext, NodeResult } from './nodes/node-type.js';
 import type { NodeOutcome } from './scheduler.js';
 
 /** What every node of one run shares (one object per run, not per node). */
 export interface RunShared {
   runId: string;
   runInput: unknown;
+  /** `$run` in expressions: `{ id, input }`, one object per run. */
+  expressionRun: { id: string; input: unknown };
   /** `$nodes`, growing as the run goes on. */
   outputs: Record<string, unknown>;
   clock: Clock;
@@ -30,54 +32,128 @@ export interface NodeRunInput {
   input: unknown;
 }
 
-/** An abort signal made only when someone asks for it: most handlers never look. */
+/**
+ * A node actor's stop state. The AbortSignal is made only when someone asks for it (`stopSignal`):
+ * Node's AbortController costs more than the rest of a no-op node, and most handlers never look.
+ * Plain data rather than an object of getters so that a node allocates no closures for it.
+ */
 export interface StopToken {
-  readonly signal: AbortSignal;
-  readonly aborted: boolean;
+  aborted: boolean;
+  reason: unknown;
+  controller: AbortController | undefined;
+}
+
+export const createStopToken = (): StopToken => ({ aborted: false, reason: undefined, controller: undefined });
+
+/** The signal of `stop`, made on first use (already aborted if the node was stopped before). */
+export function stopSignal(stop: StopToken): AbortSignal {
+  if (stop.controller === undefined) {
+    stop.controller = new AbortController();
+    if (stop.aborted) stop.controller.abort(stop.reason);
+  }
+  return stop.controller.signal;
+}
+
+/** Stops the node: aborts its signal if one was made, and every later `stopSignal`. */
+export function abortStop(stop: StopToken, reason: unknown): void {
+  if (stop.aborted) return;
+  stop.aborted = true;
+  stop.reason = reason;
+  stop.controller?.abort(reason);
 }
 
 /**
  * Runs the node until it succeeds, fails for good, or `stop` aborts (then it rejects with the
- * signal's reason; the run actor has already marked the node CANCELLED). Never rejects otherwise.
+ * stop reason; the run actor has already marked the node CANCELLED). Never rejects otherwise.
+ * Promise chains rather than an async loop: the first attempt of a node is the hot path, and an
+ * async function's frame cost ~1.9 KB of allocation per node (BENCHMARKS.md).
  */
-export async function runNode({ run, node, input }: NodeRunInput, stop: StopToken): Promise<NodeOutcome> {
-  const { definition } = node;
-  const maxAttempts = definition.retry?.maxAttempts ?? 1;
-  const scope: ExpressionScope = { input, nodes: run.outputs, run: { id: run.runId, input: run.runInput } };
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const params = staticParams(node) ?? (await prepareParams(node.nodeType, definition.params, scope));
-      const call = (signal: () => AbortSignal) => {
-        const ctx: NodeContext = {
-          runId: run.runId,
-          nodeId: node.id,
-          attempt,
-          input,
-          runInput: run.runInput,
-          get signal() {
-            return signal();
-          },
-          clock: run.clock,
-          log: run.log,
-          evaluate: (expression) => evaluate(expression, scope),
-          allowPrivateNetwork: run.allowPrivateNetwork,
-        };
-        return node.nodeType.run(params, ctx);
-      };
-      const result =
-        definition.timeoutMs === undefined
-          ? await call(() => stop.signal)
-          : await withTimeout(definition.timeoutMs, run.clock, stop.signal, (signal) => call(() => signal));
-      return { status: 'SUCCEEDED', output: result.output ?? null, handle: result.handle };
-    } catch (error) {
-      if (stop.aborted) throw stop.signal.reason;
-      const message = describeError(error);
-      const retriable = !(error instanceof NodeExecutionError) || error.retriable;
-      if (!retriable || attempt >= maxAttempts) return { status: 'FAILED', error: message };
-      run.onRetry(node, attempt, message);
-      await run.clock.sleep(retryDelay(definition.retry!, attempt, error, run.random), stop.signal);
-    }
+export function runNode(task: NodeRunInput, stop: StopToken): Promise<NodeOutcome> {
+  return runAttempt(task, stop, 1);
+}
+
+function runAttempt(task: NodeRunInput, stop: StopToken, attempt: number): Promise<NodeOutcome> {
+  let result: Promise<NodeResult>;
+  try {
+    result = callHandler(task, stop, attempt);
+  } catch (error) {
+    // A handler that throws instead of rejecting fails its attempt all the same.
+    result = Promise.reject(error);
   }
+  return result.then(succeeded, (error: unknown) => afterFailure(task, stop, attempt, error));
+}
+
+const succeeded = (result: NodeResult): NodeOutcome => ({ status: 'SUCCEEDED', output: result.output ?? null, handle: result.handle });
+
+/** Prepares params (unless static: parsed once per graph) and calls the handler. */
+function callHandler(task: NodeRunInput, stop: StopToken, attempt: number): Promise<NodeResult> {
+  const { node } = task;
+  const params = staticParams(node);
+  if (params !== null) return invoke(task, stop, attempt, params);
+  return prepareParams(node.nodeType, node.definition.params, scopeOf(task)).then((prepared) => invoke(task, stop, attempt, prepared));
+}
+
+/** Calls the handler, under the node's per-attempt timeout if it has one. */
+function invoke(task: NodeRunInput, stop: StopToken, attempt: number, params: unknown): Promise<NodeResult> {
+  const { node, run } = task;
+  const { timeoutMs } = node.definition;
+  if (timeoutMs === undefined) return node.nodeType.run(params, createContext(task, attempt, stop, undefined));
+  return withTimeout(timeoutMs, run.clock, stopSignal(stop), (signal) => node.nodeType.run(params, createContext(task, attempt, stop, signal)));
+}
+
+/** A failed attempt: rethrows a stop, else retries after the backoff or settles as FAILED. */
+async function afterFailure(task: NodeRunInput, stop: StopToken, attempt: number, error: unknown): Promise<NodeOutcome> {
+  if (stop.aborted) throw stop.reason;
+  const { run, node } = task;
+  const { retry } = node.definition;
+  const message = describeError(error);
+  const retriable = !(error instanceof NodeExecutionError) || error.retriable;
+  if (!retriable || attempt >= (retry?.maxAttempts ?? 1)) return { status: 'FAILED', error: message };
+  run.onRetry(node, attempt, message);
+  await run.clock.sleep(retryDelay(retry!, attempt, error, run.random), stopSignal(stop));
+  return runAttempt(task, stop, attempt + 1);
+}
+
+/** What expressions of this node see; made only for templates and `evaluate`, which most nodes never use. */
+const scopeOf = ({ run, input }: NodeRunInput): ExpressionScope => ({ input, nodes: run.outputs, run: run.expressionRun });
+
+const stopKey = Symbol('stop');
+const attemptSignalKey = Symbol('attemptSignal');
+
+/** What a ctx keeps for its `signal` getter, under symbols so that handlers' `Object.keys` don't see it. */
+interface ContextState {
+  [stopKey]: StopToken;
+  [attemptSignalKey]: AbortSignal | undefined;
+}
+
+/**
+ * Every ctx's prototype, holding the `signal` getter: the attempt's (timeout) signal when there is
+ * one, else the node's, made on first read. A getter written in the ctx literal itself would turn
+ * every ctx into a dictionary-mode object, ~1.3 µs each on Node 20 (BENCHMARKS.md).
+ */
+const contextPrototype = {
+  get signal(): AbortSignal {
+    const state = this as unknown as ContextState;
+    return state[attemptSignalKey] ?? stopSignal(state[stopKey]);
+  },
+};
+
+/** A handler's ctx. No named closures: tsx/esbuild's keepNames would add a `__name` call per node. */
+function createContext(task: NodeRunInput, attempt: number, stop: StopToken, signal: AbortSignal | undefined): NodeContext {
+  const { run, node, input } = task;
+  const ctx = Object.create(contextPrototype) as NodeContext & ContextState;
+  ctx.runId = run.runId;
+  ctx.nodeId = node.id;
+  ctx.attempt = attempt;
+  ctx.input = input;
+  ctx.runInput = run.runInput;
+  ctx.clock = run.clock;
+  ctx.log = run.log;
+  ctx.evaluate = (expression) => evaluateExpression(expression, scopeOf(task));
+  ctx.allowPrivateNetwork = run.allowPrivateNetwork;
+  ctx[stopKey] = stop;
+  ctx[attemptSignalKey] = signal;
+  return ctx;
 }
 
 const parsedParams = new WeakMap<GraphNode, { params: unknown } | null>();

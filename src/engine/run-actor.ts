@@ -10,7 +10,7 @@ import type { GraphNode, WorkflowGraph } from './graph.js';
 import { nodeActorLogic, type NodeActorOutput, type NodeRetryingEvent } from './node-actor.js';
 import type { RunShared } from './node-runner.js';
 import type { Log } from './nodes/node-type.js';
-import { createScheduler, type Launch, type Scheduler } from './scheduler.js';
+import { createScheduler, type Scheduler } from './scheduler.js';
 
 /** What a run needs from its engine. */
 export interface RunDeps {
@@ -58,6 +58,7 @@ export const runActorLogic: ActorLogic<RunSnapshot, RunEvent, RunInput> = {
     const shared: RunShared = {
       runId,
       runInput: input.input,
+      expressionRun: { id: runId, input: input.input },
       outputs: scheduler.outputs,
       clock: deps.clock,
       log: deps.log,
@@ -119,8 +120,11 @@ export const runActorLogic: ActorLogic<RunSnapshot, RunEvent, RunInput> = {
   getPersistedSnapshot: ({ input: _i, scheduler: _s, actors: _a, shared: _sh, timer: _t, ...snapshot }) => snapshot,
 };
 
-function launch(snapshot: RunSnapshot, scope: Scope, launches: Launch[]): void {
-  for (const { node, input } of launches) {
+/** Starts one node actor per launched node, each with the `$input` the scheduler recorded on its step. */
+function launch(snapshot: RunSnapshot, scope: Scope, launches: GraphNode[]): void {
+  const { steps } = snapshot.scheduler;
+  for (const node of launches) {
+    const input = steps[node.index]!.input;
     const actor = createActor(nodeActorLogic, { parent: scope.self, id: node.id, input: { run: snapshot.shared, node, input } });
     snapshot.actors[node.index] = actor;
     actor.start();

@@ -9,11 +9,8 @@ export type NodeOutcome =
   | { status: 'SUCCEEDED'; output: unknown; handle?: string | undefined }
   | { status: 'FAILED'; error: string };
 
-/** A node the run actor must start now, with its `$input`. */
-export interface Launch {
-  node: GraphNode;
-  input: unknown;
-}
+
+const noNodes: GraphNode[] = [];
 
 const UNDECIDED = 0;
 const LIVE = 1;
@@ -60,30 +57,39 @@ export function createScheduler(options: { runId: string; graph: WorkflowGraph; 
 
   let seq = 0;
   let events: RunEvent[] = [];
-  const dirtySteps = new Set<StepState>();
+  // What changed since the last commit. Plain arrays and flags rather than Sets: at 10,000 nodes a
+  // run, every allocation per step shows up in the benchmark.
+  let dirtySteps: number[] = [];
+  const stepDirty = new Uint8Array(nodes.length);
   const dirtyBranches = new Set<BranchState>();
   let runDirty = false;
 
   const branches = createBranches({
     now,
-    event: (type, branch) => emit(type, null, branch.id, branch.status, null),
-    changed: (branch) => dirtyBranches.add(branch),
+    event(type, branch) {
+      emit(type, branch.id, branch.status, null);
+    },
+    changed(branch) {
+      dirtyBranches.add(branch);
+    },
   });
 
-  function emit(type: RunEventType, step: StepState | null, branch: string | null, status: string, error = step?.error ?? null): void {
-    events.push({
-      seq: ++seq,
-      runId,
-      type,
-      at: now(),
-      nodeId: step?.nodeId ?? null,
-      branch,
-      status,
-      attempt: step ? step.attempt : null,
-      error,
-      reason: step?.reason ?? null,
-    });
-    if (step) dirtySteps.add(step);
+  function emit(type: RunEventType, branch: string | null, status: string, error: string | null): void {
+    events.push({ seq: ++seq, runId, type, at: now(), nodeId: null, branch, status, attempt: null, error, reason: null });
+  }
+
+  /** A NODE_* event: it reports the step as it is now, and the step goes into the next commit. */
+  function emitStep(type: RunEventType, node: GraphNode): void {
+    const step = steps[node.index]!;
+    const { nodeId, branch, status, attempt, error, reason } = step;
+    events.push({ seq: ++seq, runId, type, at: now(), nodeId, branch, status, attempt, error, reason });
+    touch(node.index);
+  }
+
+  function touch(index: number): void {
+    if (stepDirty[index] === 1) return;
+    stepDirty[index] = 1;
+    dirtySteps.push(index);
   }
 
   /** Counts one more settled input of `node`; true when that was the last. */
@@ -95,8 +101,9 @@ export function createScheduler(options: { runId: string; graph: WorkflowGraph; 
 
   /** Decides a node whose inputs all settled: ready, or skipped (and its successors after it). */
   function decide(first: GraphNode): void {
-    const pending = [first];
-    for (let node = pending.pop(); node; node = pending.pop()) {
+    // Skips cascade through a stack, made only when a skip reaches a node whose inputs all settled.
+    let pending: GraphNode[] | undefined;
+    for (let node: GraphNode | undefined = first; node; node = pending?.pop()) {
       const live = liveInputs[node.index]!;
       const needsAll = node.definition.type === 'merge' && (node.definition.params?.mode ?? 'ANY') === 'ALL';
       if (live > 0 && (!needsAll || live === node.incoming.length)) {
@@ -109,11 +116,11 @@ export function createScheduler(options: { runId: string; graph: WorkflowGraph; 
       step.branch = branches.join(node.incoming.map((e) => edgeBranch[e.index]!));
       step.finishedAt = now();
       settled++;
-      emit('NODE_SKIPPED', step, step.branch, 'SKIPPED');
+      emitStep('NODE_SKIPPED', node);
       for (const edge of node.outgoing) {
         edgeState[edge.index] = DEAD;
         edgeBranch[edge.index] = step.branch;
-        if (inputSettled(edge.target)) pending.push(edge.target);
+        if (inputSettled(edge.target)) (pending ??= []).push(edge.target);
       }
     }
   }
@@ -150,21 +157,20 @@ export function createScheduler(options: { runId: string; graph: WorkflowGraph; 
     return byId;
   }
 
-  /** Starts queued nodes up to maxConcurrency. */
-  function pump(): Launch[] {
-    const launches: Launch[] = [];
+  /** Starts queued nodes up to maxConcurrency; returns them (each step's `input` is its `$input`). */
+  function pump(): GraphNode[] {
+    const launches: GraphNode[] = [];
     while (running < settings.maxConcurrency && queueHead < queue.length) {
       const node = queue[queueHead++]!;
       const step = steps[node.index]!;
       if (step.status !== 'PENDING') continue;
-      const input = inputOf(node);
       step.status = 'RUNNING';
       step.attempt = 1;
       step.startedAt = now();
-      step.input = input;
+      step.input = inputOf(node);
       running++;
-      emit('NODE_STARTED', step, step.branch, 'RUNNING');
-      launches.push({ node, input });
+      emitStep('NODE_STARTED', node);
+      launches.push(node);
     }
     if (queueHead === queue.length) queue.length = queueHead = 0;
     return launches;
@@ -181,7 +187,7 @@ export function createScheduler(options: { runId: string; graph: WorkflowGraph; 
     }
     run.output = sinks;
     runDirty = true;
-    emit(status === 'SUCCEEDED' ? 'RUN_SUCCEEDED' : status === 'FAILED' ? 'RUN_FAILED' : 'RUN_CANCELLED', null, null, status, error);
+    emit(status === 'SUCCEEDED' ? 'RUN_SUCCEEDED' : status === 'FAILED' ? 'RUN_FAILED' : 'RUN_CANCELLED', null, status, error);
   }
 
   /** Marks every unsettled node CANCELLED; returns the nodes that were running, to abort. */
@@ -199,7 +205,7 @@ export function createScheduler(options: { runId: string; graph: WorkflowGraph; 
       step.reason = reason;
       step.finishedAt = now();
       settled++;
-      emit('NODE_CANCELLED', step, step.branch, 'CANCELLED');
+      emitStep('NODE_CANCELLED', node);
     }
     running = 0;
     queue.length = queueHead = 0;
@@ -217,18 +223,18 @@ export function createScheduler(options: { runId: string; graph: WorkflowGraph; 
     },
 
     /** Starts the run: every trigger at once. */
-    start(): Launch[] {
+    start(): GraphNode[] {
       run.status = 'RUNNING';
       run.startedAt = now();
       runDirty = true;
-      for (const step of steps) dirtySteps.add(step);
-      emit('RUN_STARTED', null, null, 'RUNNING');
+      for (let i = 0; i < steps.length; i++) touch(i);
+      emit('RUN_STARTED', null, 'RUNNING', null);
       for (const trigger of graph.triggers) enqueue(trigger);
       return pump();
     },
 
     /** A node actor finished; returns the nodes to start and those to abort. */
-    settle(node: GraphNode, outcome: NodeOutcome): { launches: Launch[]; aborts: GraphNode[] } {
+    settle(node: GraphNode, outcome: NodeOutcome): { launches: GraphNode[]; aborts: GraphNode[] } {
       const step = steps[node.index]!;
       if (!isOpen() || step.status !== 'RUNNING') return { launches: [], aborts: [] };
       running--;
@@ -240,11 +246,11 @@ export function createScheduler(options: { runId: string; graph: WorkflowGraph; 
         step.error = null;
         outputs[node.id] = outcome.output;
         chosenHandles[node.index] = outcome.handle;
-        emit('NODE_SUCCEEDED', step, step.branch, 'SUCCEEDED');
+        emitStep('NODE_SUCCEEDED', node);
       } else {
         step.status = 'FAILED';
         step.error = outcome.error;
-        emit('NODE_FAILED', step, step.branch, 'FAILED');
+        emitStep('NODE_FAILED', node);
         if (node.definition.onError === 'FAIL') {
           failedWithFail ??= node;
           if (settings.errorStrategy === 'FAIL_FAST') {
@@ -256,13 +262,15 @@ export function createScheduler(options: { runId: string; graph: WorkflowGraph; 
           }
         }
       }
-      const liveOut =
-        outcome.status === 'SUCCEEDED'
-          ? node.outgoing.filter((e) => node.handles === null || e.sourceHandle === outcome.handle).length
-          : 0;
+      const succeeded = outcome.status === 'SUCCEEDED';
+      let liveOut = 0;
       for (const edge of node.outgoing) {
-        const live = outcome.status === 'SUCCEEDED' && (node.handles === null || edge.sourceHandle === outcome.handle);
+        const live = succeeded && (node.handles === null || edge.sourceHandle === outcome.handle);
         edgeState[edge.index] = live ? LIVE : DEAD;
+        if (live) liveOut++;
+      }
+      for (const edge of node.outgoing) {
+        const live = edgeState[edge.index] === LIVE;
         edgeBranch[edge.index] = live ? branches.edgeBranch(step.branch!, edge.target.id, liveOut) : step.branch!;
         if (live) liveInputs[edge.target.index]!++;
         if (inputSettled(edge.target)) decide(edge.target);
@@ -274,7 +282,7 @@ export function createScheduler(options: { runId: string; graph: WorkflowGraph; 
         const failed = failedWithFail;
         finishRun(failed ? 'FAILED' : 'SUCCEEDED', failed ? `node "${failed.id}" failed: ${steps[failed.index]!.error}` : null);
       }
-      return { launches, aborts: [] };
+      return { launches, aborts: noNodes };
     },
 
     /** A node's attempt failed and another follows after a backoff. */
@@ -283,7 +291,7 @@ export function createScheduler(options: { runId: string; graph: WorkflowGraph; 
       if (!isOpen() || step.status !== 'RUNNING') return;
       step.attempt = failedAttempt;
       step.error = error;
-      emit('NODE_RETRYING', step, step.branch, 'RUNNING');
+      emitStep('NODE_RETRYING', node);
       step.attempt = failedAttempt + 1;
     },
 
@@ -297,17 +305,23 @@ export function createScheduler(options: { runId: string; graph: WorkflowGraph; 
 
     /** What changed since the last call, as one commit for the store; null when nothing did. */
     takeCommit(): RunCommit | null {
-      if (events.length === 0 && dirtySteps.size === 0 && !runDirty) return null;
-      const commit: RunCommit = {
-        runId,
-        events,
-        steps: [...dirtySteps].map((s) => ({ ...s })),
-        branches: [...dirtyBranches].map((b) => ({ ...b, nodeIds: [...b.nodeIds] })),
-        run: runDirty ? { ...run } : null,
-      };
+      if (events.length === 0 && dirtySteps.length === 0 && !runDirty) return null;
+      // Copies: the store may persist this commit after later steps changed the live objects.
+      const changedSteps: StepState[] = new Array(dirtySteps.length);
+      for (let i = 0; i < dirtySteps.length; i++) {
+        const index = dirtySteps[i]!;
+        stepDirty[index] = 0;
+        changedSteps[i] = { ...steps[index]! };
+      }
+      const changedBranches: BranchState[] = [];
+      for (const b of dirtyBranches) {
+        changedBranches.push({ id: b.id, status: b.status, nodeIds: b.nodeIds.slice(), startedAt: b.startedAt, finishedAt: b.finishedAt });
+      }
+      const commit: RunCommit = { runId, events, steps: changedSteps, branches: changedBranches, run: runDirty ? { ...run } : null };
       events = [];
-      dirtySteps.clear();
-      dirtyBranches.clear();
+      dirtySteps = [];
+      // Set#clear allocates a fresh table even when empty, and most steps change no branch.
+      if (dirtyBranches.size > 0) dirtyBranches.clear();
       runDirty = false;
       return commit;
     },

@@ -46,16 +46,17 @@ describe('seed scenarios', () => {
     expect(run.branches.map((b) => b.id).sort()).toEqual(['main', 'main/s1a', 'main/s1b', 'main/s1c']);
   });
 
-  it('runs five 200 ms calls in about 200 ms, not 1000', async () => {
+  // Parallelism, not a stopwatch: the server sees all five calls in flight together, so the run takes
+  // one call's time. The makespan itself is measured in bench/ (`npm run bench -- seed`).
+  it('runs five 200 ms calls at once, not one after another', async () => {
     const ids = ['f1', 'f2', 'f3', 'f4', 'f5'];
-    const { run } = await runToEnd(t, key, client, {
+    const { run, events } = await runToEnd(t, key, client, {
       nodes: [{ id: 'start', type: 'trigger' }, ...ids.map((id) => http(id, 200))],
       edges: ids.map((id) => ({ source: 'start', target: id })),
     });
     expect(run.status).toBe('SUCCEEDED');
     expect(t.slow.overlapped(ids)).toBe(true);
-    expect(run.durationMs).toBeGreaterThanOrEqual(200);
-    expect(run.durationMs).toBeLessThan(1000);
+    expect(startedBeforeAnyFinished(events, ids)).toBe(true);
   });
 
   it('with CONTINUE, one failing branch of three leaves the other two to finish', async () => {
