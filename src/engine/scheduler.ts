@@ -1,32 +1,24 @@
 // The settlement rules of CONTRACT §3 as plain bookkeeping: which nodes run, skip or get cancelled next.
 // No XState, no timers: the run actor feeds it settlements and carries out what it returns.
 import { createBranches, rootBranchId } from './branches.js';
-import type { BranchState, RunCommit, RunEvent, RunEventType, RunState, StepState } from './events.js';
+import type { RunCommit, RunEventType, RunState, StepState } from './events.js';
 import type { GraphNode, WorkflowGraph } from './graph.js';
+import { createRunLog } from './run-log.js';
 
 /** How a node actor ended. */
 export type NodeOutcome =
   | { status: 'SUCCEEDED'; output: unknown; handle?: string | undefined }
   | { status: 'FAILED'; error: string };
 
-
 const noNodes: GraphNode[] = [];
 
-const UNDECIDED = 0;
+// Edge states; 0, a fresh Uint8Array's value, means not decided yet.
 const LIVE = 1;
 const DEAD = 2;
 
 /** Creates the bookkeeping of one run. Every method returns what the run actor must do next. */
 export function createScheduler(options: { runId: string; graph: WorkflowGraph; input: unknown; now: () => number }) {
   const { runId, graph } = options;
-  // One Date per clock millisecond, shared by the events and steps of that moment (never mutated).
-  let lastMs = Number.NaN;
-  let lastDate = new Date(0);
-  const now = () => {
-    const ms = options.now();
-    if (ms !== lastMs) (lastMs = ms), (lastDate = new Date(ms));
-    return lastDate;
-  };
   const { nodes, edges, settings } = graph;
   const steps: StepState[] = nodes.map((node) => ({
     nodeId: node.id,
@@ -55,42 +47,16 @@ export function createScheduler(options: { runId: string; graph: WorkflowGraph; 
   let failedWithFail: GraphNode | null = null;
   const run: RunState = { status: 'QUEUED', startedAt: null, finishedAt: null, output: null, error: null };
 
-  let seq = 0;
-  let events: RunEvent[] = [];
-  // What changed since the last commit. Plain arrays and flags rather than Sets: at 10,000 nodes a
-  // run, every allocation per step shows up in the benchmark.
-  let dirtySteps: number[] = [];
-  const stepDirty = new Uint8Array(nodes.length);
-  const dirtyBranches = new Set<BranchState>();
-  let runDirty = false;
-
+  const log = createRunLog({ runId, steps, now: options.now });
+  const { now } = log;
   const branches = createBranches({
     now,
     event(type, branch) {
-      emit(type, branch.id, branch.status, null);
+      log.event(type, branch.id, branch.status, null);
     },
-    changed(branch) {
-      dirtyBranches.add(branch);
-    },
+    changed: log.branchChanged,
   });
-
-  function emit(type: RunEventType, branch: string | null, status: string, error: string | null): void {
-    events.push({ seq: ++seq, runId, type, at: now(), nodeId: null, branch, status, attempt: null, error, reason: null });
-  }
-
-  /** A NODE_* event: it reports the step as it is now, and the step goes into the next commit. */
-  function emitStep(type: RunEventType, node: GraphNode): void {
-    const step = steps[node.index]!;
-    const { nodeId, branch, status, attempt, error, reason } = step;
-    events.push({ seq: ++seq, runId, type, at: now(), nodeId, branch, status, attempt, error, reason });
-    touch(node.index);
-  }
-
-  function touch(index: number): void {
-    if (stepDirty[index] === 1) return;
-    stepDirty[index] = 1;
-    dirtySteps.push(index);
-  }
+  const emitStep = (type: RunEventType, node: GraphNode) => log.stepEvent(type, node.index);
 
   /** Counts one more settled input of `node`; true when that was the last. */
   function inputSettled(node: GraphNode): boolean {
@@ -186,8 +152,8 @@ export function createScheduler(options: { runId: string; graph: WorkflowGraph; 
       if (node.outgoing.length === 0 && steps[node.index]!.status === 'SUCCEEDED') sinks[node.id] = outputs[node.id];
     }
     run.output = sinks;
-    runDirty = true;
-    emit(status === 'SUCCEEDED' ? 'RUN_SUCCEEDED' : status === 'FAILED' ? 'RUN_FAILED' : 'RUN_CANCELLED', null, status, error);
+    log.runChanged();
+    log.event(status === 'SUCCEEDED' ? 'RUN_SUCCEEDED' : status === 'FAILED' ? 'RUN_FAILED' : 'RUN_CANCELLED', null, status, error);
   }
 
   /** Marks every unsettled node CANCELLED; returns the nodes that were running, to abort. */
@@ -226,9 +192,9 @@ export function createScheduler(options: { runId: string; graph: WorkflowGraph; 
     start(): GraphNode[] {
       run.status = 'RUNNING';
       run.startedAt = now();
-      runDirty = true;
-      for (let i = 0; i < steps.length; i++) touch(i);
-      emit('RUN_STARTED', null, 'RUNNING', null);
+      log.runChanged();
+      for (let i = 0; i < steps.length; i++) log.touchStep(i);
+      log.event('RUN_STARTED', null, 'RUNNING', null);
       for (const trigger of graph.triggers) enqueue(trigger);
       return pump();
     },
@@ -304,27 +270,7 @@ export function createScheduler(options: { runId: string; graph: WorkflowGraph; 
     },
 
     /** What changed since the last call, as one commit for the store; null when nothing did. */
-    takeCommit(): RunCommit | null {
-      if (events.length === 0 && dirtySteps.length === 0 && !runDirty) return null;
-      // Copies: the store may persist this commit after later steps changed the live objects.
-      const changedSteps: StepState[] = new Array(dirtySteps.length);
-      for (let i = 0; i < dirtySteps.length; i++) {
-        const index = dirtySteps[i]!;
-        stepDirty[index] = 0;
-        changedSteps[i] = { ...steps[index]! };
-      }
-      const changedBranches: BranchState[] = [];
-      for (const b of dirtyBranches) {
-        changedBranches.push({ id: b.id, status: b.status, nodeIds: b.nodeIds.slice(), startedAt: b.startedAt, finishedAt: b.finishedAt });
-      }
-      const commit: RunCommit = { runId, events, steps: changedSteps, branches: changedBranches, run: runDirty ? { ...run } : null };
-      events = [];
-      dirtySteps = [];
-      // Set#clear allocates a fresh table even when empty, and most steps change no branch.
-      if (dirtyBranches.size > 0) dirtyBranches.clear();
-      runDirty = false;
-      return commit;
-    },
+    takeCommit: (): RunCommit | null => log.take(run),
   };
 }
 
