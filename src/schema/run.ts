@@ -4,6 +4,7 @@ import { Repeater } from 'graphql-yoga';
 import { findRun, listRuns } from '../db/queries/runs.js';
 import { findWorkflow } from '../db/queries/workflows.js';
 import { readBranches, readSteps } from '../db/run-reads.js';
+import type { Database } from '../db/client.js';
 import type { RunRow } from '../db/schema.js';
 import { runStatuses } from '../engine/index.js';
 import { builder } from './builder.js';
@@ -52,10 +53,26 @@ RunRef.implement({
     }),
     branches: t.field({
       type: [BranchRef],
-      resolve: (run, _args, context) => readBranches(context.services.database, run.id),
+      description: 'Every branch the run started, in the order they started.',
+      resolve: (run, _args, context) => readBranchesWithNodes(context.services.database, run.id),
     }),
   }),
 });
+
+/**
+ * A branch row holds its nodeIds as of its start and its finish (the engine does not rewrite a long
+ * branch at every step); for a branch still running, the steps that name it tell the rest.
+ */
+async function readBranchesWithNodes(database: Database, runId: string) {
+  const rows = await readBranches(database, runId);
+  if (!rows.some((branch) => branch.status === 'RUNNING')) return rows;
+  const steps = await readSteps(database, runId);
+  return rows.map((branch) =>
+    branch.status !== 'RUNNING'
+      ? branch
+      : { ...branch, nodeIds: steps.filter((s) => s.branch === branch.id && s.status !== 'SKIPPED').map((s) => s.nodeId) },
+  );
+}
 
 builder.queryFields((t) => ({
   run: t.field({

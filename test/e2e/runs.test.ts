@@ -171,6 +171,20 @@ describe('idempotency', () => {
   });
 });
 
+describe('branches', () => {
+  it('lists the nodes of a branch still running, then of the finished one', async () => {
+    const workflowId = await createWorkflow(t, key, chain(150));
+    const runId = await startRun(t, key, workflowId);
+    const feed = watchRun(t, client, runId);
+    await feed.until((e) => e.type === 'NODE_STARTED' && e.nodeId === 'd2');
+    const midRun = (await t.request(GetRun, { id: runId }, key)).data?.run;
+    expect(midRun?.branches).toMatchObject([{ id: 'main', status: 'RUNNING', nodeIds: ['t', 'd1', 'd2'] }]);
+    await feed.done;
+    const finished = (await t.request(GetRun, { id: runId }, key)).data?.run;
+    expect(finished?.branches).toMatchObject([{ id: 'main', status: 'SUCCEEDED', nodeIds: ['t', 'd1', 'd2', 'd3'] }]);
+  });
+});
+
 describe('runEvents replay', () => {
   it('replays from afterSeq mid-run, then goes live, without gap or duplicate', async () => {
     const workflowId = await createWorkflow(t, key, chain(150));
