@@ -122,10 +122,9 @@ export function createRunControl(deps: {
       if (!run) return null;
       if (finalRunStatuses.has(run.status)) return run;
       const entry = live.get(runId);
-      if (entry && engine.cancelRun(runId, cancelReason)) {
-        await entry.done;
-      } else if (entry) {
-        // The engine just finished it: its final commit is on its way.
+      if (entry) {
+        // False when the engine has just finished it; either way its final commit is on its way.
+        engine.cancelRun(runId, cancelReason);
         await entry.done;
       } else {
         publishFinalized(await finalizeStoredRun(db, runId, { status: 'CANCELLED', message: cancelReason }));
