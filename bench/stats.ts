@@ -21,3 +21,9 @@ export function table(headers: string[], rows: (string | number)[][]): string {
 
 /** Whether this is the CI smoke run: small sizes, few repetitions, no targets enforced. */
 export const smoke = process.env.BENCH_SMOKE === '1';
+
+/** PASS or MISS against a target; in smoke mode no verdict ("—"). */
+export const verdict = (met: boolean) => (smoke ? '—' : met ? 'PASS' : 'MISS');
+
+/** Waits `ms` (for pacing samplers, never for correctness). */
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
