@@ -15,6 +15,7 @@ import { useGraphqlWs } from './schema/graphql-ws.js';
 import { createRunControl, type ServerPubSub } from './schema/run-control.js';
 import { createStreamTracker } from './schema/stream-tracker.js';
 import { createBraidYoga } from './schema/yoga.js';
+import { createKeyCache } from './schema/auth.js';
 
 export interface ServerDeps {
   config: Config;
@@ -68,7 +69,7 @@ export function buildServer(deps: ServerDeps): BraidServer {
       }),
   });
   const streams = createStreamTracker();
-  const services: Services = { config, database, registry, runs, pubsub, streams };
+  const services: Services = { config, database, registry, runs, pubsub, streams, keys: createKeyCache() };
   let devApiKey: string | undefined;
   let yoga = createBraidYoga(services, {});
 

@@ -2,7 +2,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Config } from '../config.js';
 import type { Database } from '../db/client.js';
-import { findApiKeyBySecret } from '../db/queries/api-keys.js';
+import { findApiKeyBySecret, hashSecret } from '../db/queries/api-keys.js';
 import type { Auth } from './context.js';
 
 export interface Caller {
@@ -21,9 +21,32 @@ export function bearerSecret(authorization: unknown): string | null {
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
+/**
+ * API keys found recently, by the hash of their secret. A key cannot be revoked yet, and its lookup
+ * was one of the four statements of every startRun (BENCHMARKS.md, throughput); the time to live
+ * bounds how long a revocation would take to bite once there is one. Only found keys are kept.
+ */
+export function createKeyCache(options: { ttlMs: number; max: number } = { ttlMs: 60_000, max: 10_000 }) {
+  const entries = new Map<string, { auth: Auth; expires: number }>();
+  return {
+    get(hash: string, now: number): Auth | undefined {
+      const entry = entries.get(hash);
+      if (entry && entry.expires > now) return entry.auth;
+      if (entry) entries.delete(hash);
+      return undefined;
+    },
+    set(hash: string, auth: Auth, now: number): void {
+      if (entries.size >= options.max) entries.delete(entries.keys().next().value!);
+      entries.set(hash, { auth, expires: now + options.ttlMs });
+    },
+  };
+}
+
+export type KeyCache = ReturnType<typeof createKeyCache>;
+
 /** Resolves the caller; an unknown or malformed secret is anonymous (its operations get UNAUTHENTICATED). */
 export async function authenticate(
-  deps: { config: Config; database: Database },
+  deps: { config: Config; database: Database; keys: KeyCache },
   authorization: unknown,
 ): Promise<Caller> {
   const secret = bearerSecret(authorization);
@@ -32,7 +55,13 @@ export async function authenticate(
   if (adminToken !== undefined && timingSafeEqual(digest(secret), digest(adminToken))) {
     return { auth: null, adminToken: true };
   }
+  const hash = hashSecret(secret);
+  const now = Date.now();
+  const cached = deps.keys.get(hash, now);
+  if (cached) return { auth: cached, adminToken: false };
   const key = await findApiKeyBySecret(deps.database.db, secret);
   if (!key) return anonymous;
-  return { auth: { organizationId: key.organizationId, keyId: key.id, role: key.role }, adminToken: false };
+  const auth: Auth = { organizationId: key.organizationId, keyId: key.id, role: key.role };
+  deps.keys.set(hash, auth, now);
+  return { auth, adminToken: false };
 }

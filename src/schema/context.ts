@@ -6,6 +6,7 @@ import type { NodeRegistry } from '../engine/index.js';
 import type { RunControl } from './run-control.js';
 import type { StreamTracker } from './stream-tracker.js';
 import type { ServerPubSub } from './run-control.js';
+import type { KeyCache } from './auth.js';
 
 /** An authenticated API key: everything it may touch lies in `organizationId`. */
 export interface Auth {
@@ -23,6 +24,8 @@ export interface Services {
   pubsub: ServerPubSub;
   /** The subscription streams being served (a stopping server lets them finish). */
   streams: StreamTracker;
+  /** API keys found recently (see auth.ts). */
+  keys: KeyCache;
 }
 
 /** The per-operation context (HTTP request or graphql-ws subscribe). */
