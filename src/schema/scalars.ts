@@ -3,7 +3,23 @@ import { GraphQLScalarType } from 'graphql';
 import { GraphQLDateTimeISO, JSONResolver } from 'graphql-scalars';
 import { builder } from './builder.js';
 
-builder.addScalarType('JSON', JSONResolver);
+/**
+ * graphql-scalars builds the objects of a JSON literal written inline in a query with a null
+ * prototype, which drizzle (and most code) cannot take; the values are the same as plain objects.
+ */
+function plainJson(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(plainJson);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, plainJson(item)]));
+}
+
+builder.addScalarType(
+  'JSON',
+  new GraphQLScalarType({
+    ...JSONResolver.toConfig(),
+    parseLiteral: (ast, variables) => plainJson(JSONResolver.parseLiteral(ast, variables)),
+  }),
+);
 
 // graphql-scalars' DateTime serialises to a Date object; DateTimeISO's behaviour under our name gives strings.
 builder.addScalarType(

@@ -314,6 +314,18 @@ describe('catalog', () => {
     expect((types.http?.paramsSchema as { required?: string[] }).required).toContain('url');
   });
 
+  it('takes JSON written inline in a query, as in the README tour', async () => {
+    const workflowId = await createWorkflow(t, key, { nodes: [trigger, { id: 'x', type: 'transform', params: { expression: '$input.n * 2' } }], edges: [{ source: 't', target: 'x' }] });
+    const response = await fetch(t.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ query: `mutation { startRun(workflowId: "${workflowId}", input: { n: 21, tags: ["a"] }) { ... on Run { id input } } }` }),
+    });
+    const body = (await response.json()) as { data?: { startRun: { id: string; input: unknown } }; errors?: unknown };
+    expect(body.errors).toBeUndefined();
+    expect(body.data?.startRun.input).toEqual({ n: 21, tags: ['a'] });
+  });
+
   it('validates a good definition', async () => {
     const result = await t.request(ValidateWorkflow, { definition: { nodes: [trigger, delay('a')], edges: [{ source: 't', target: 'a' }] } }, key);
     expect(result.data?.validateWorkflow).toEqual({ valid: true, issues: [] });
