@@ -67,11 +67,12 @@ async function readBranchesWithNodes(database: Database, runId: string) {
   const rows = await readBranches(database, runId);
   if (!rows.some((branch) => branch.status === 'RUNNING')) return rows;
   const steps = await readSteps(database, runId);
-  return rows.map((branch) =>
-    branch.status !== 'RUNNING'
-      ? branch
-      : { ...branch, nodeIds: steps.filter((s) => s.branch === branch.id && s.status !== 'SKIPPED').map((s) => s.nodeId) },
-  );
+  return rows.map((branch) => {
+    if (branch.status !== 'RUNNING') return branch;
+    const known = new Set(branch.nodeIds);
+    const later = steps.filter((s) => s.branch === branch.id && s.status !== 'SKIPPED' && !known.has(s.nodeId));
+    return { ...branch, nodeIds: [...branch.nodeIds, ...later.map((s) => s.nodeId)] };
+  });
 }
 
 builder.queryFields((t) => ({
