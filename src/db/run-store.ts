@@ -17,6 +17,11 @@ export interface RunStoreOptions {
   onCommitted?: (batch: CommittedBatch) => void;
   /** JSON per statement before a table's rows are split over several statements (default 8 MiB). */
   maxStatementChars?: number;
+  /**
+   * How long the first commit of a batch waits for others, in ms. 0 (the default) waits for the end of
+   * the current event-loop turn only.
+   */
+  gatherMs?: number;
 }
 
 /** Counters since the store was created. */
@@ -61,10 +66,12 @@ export class RunCommitError extends Error {
 
 // Captured at load: a test faking timers must not stall the store.
 const defer = setImmediate;
+const later = setTimeout;
 
 /** Creates the database-backed RunStore of `database` (structurally the engine's `RunStore`). */
 export function createRunStore(database: Database, options: RunStoreOptions = {}): DbRunStore {
   const maxChars = options.maxStatementChars ?? 8 * 1024 * 1024;
+  const gatherMs = options.gatherMs ?? 0;
   const counters = { commits: 0, transactions: 0, failedTransactions: 0 };
   let queue: Pending[] = [];
   let writing = 0;
@@ -130,7 +137,7 @@ export function createRunStore(database: Database, options: RunStoreOptions = {}
       return new Promise<void>((resolve, reject) => {
         queue.push({ commit, resolve, reject });
         // Wait for the rest of this turn of the event loop, so commits made together go together.
-        flushing ??= new Promise<void>((started) => defer(started)).then(flush);
+        flushing ??= new Promise<void>((started) => (gatherMs > 0 ? later(started, gatherMs) : defer(started))).then(flush);
       });
     },
     async drain() {

@@ -36,6 +36,21 @@ describe('createRunStore', () => {
     expect(typeof store.commit).toBe('function');
   });
 
+  it('gathers the commits of later loop turns into one transaction while gatherMs runs', async () => {
+    const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+    const twoTurns = async (gatherMs: number) => {
+      const [runId] = (await newRuns(1)) as [string];
+      const store = createRunStore(database, { gatherMs });
+      const first = store.commit(commit(runId, { events: [event(runId, 1)] }));
+      await turn();
+      const second = store.commit(commit(runId, { events: [event(runId, 2)] }));
+      await Promise.all([first, second]);
+      return store.stats().transactions;
+    };
+    expect(await twoTurns(0)).toBe(2);
+    expect(await twoTurns(1000)).toBe(1);
+  });
+
   it('persists a commit’s events, steps, branches and run state', async () => {
     const [runId] = (await newRuns(1)) as [string];
     const store = createRunStore(database);
