@@ -69,11 +69,16 @@ export function checkExpression(source: string): string | null {
  * errors, the depth and time guardrails) throw NonRetriableError: the same inputs would fail again.
  */
 export async function evaluate(source: string, scope: ExpressionScope): Promise<unknown> {
-  const parseError = checkExpression(source);
-  if (parseError !== null) throw new NonRetriableError(`expression ${quote(source)} does not parse: ${parseError}`);
+  // A transform's expression is evaluated once per run: the cached compilation is the common case.
+  let expression = cache.get(source);
+  if (expression === undefined) {
+    const parseError = checkExpression(source);
+    if (parseError !== null) throw new NonRetriableError(`expression ${quote(source)} does not parse: ${parseError}`);
+    expression = compile(source);
+  }
   let result: unknown;
   try {
-    result = await compile(source).evaluate(scope.input, { input: scope.input, nodes: scope.nodes, run: scope.run });
+    result = await expression.evaluate(scope.input, { input: scope.input, nodes: scope.nodes, run: scope.run });
   } catch (error) {
     throw new NonRetriableError(`expression ${quote(source)} failed: ${jsonataMessage(error)}`, { cause: error });
   }
