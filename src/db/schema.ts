@@ -30,6 +30,8 @@ export const runEventType = pgEnum('run_event_type', [
   'RUN_SUCCEEDED',
   'RUN_FAILED',
   'RUN_CANCELLED',
+  'RUN_RESUMED',
+  'RUN_RETRIED',
 ]);
 
 const createdAt = () => timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow();
@@ -104,6 +106,17 @@ export const runs = pgTable(
     createdAt: createdAt(),
     startedAt: time('started_at'),
     finishedAt: time('finished_at'),
+    /** When the run times out (settings.timeoutMs from its first start, or from its latest retry). */
+    deadlineAt: time('deadline_at'),
+    /** How many times retryRun reopened it. */
+    retries: integer('retries').notNull().default(0),
+    /** The process driving the run, while its lease holds. */
+    owner: text('owner'),
+    leaseUntil: time('lease_until'),
+    /** Bumped by every claim: a commit carrying an older epoch writes nothing (fencing). */
+    epoch: integer('epoch').notNull().default(0),
+    /** Set by cancelRun on any process; the owner (or whoever claims the run next) cancels it. */
+    cancelRequested: text('cancel_requested'),
   },
   (t) => [
     uniqueIndex('runs_idempotency_idx').on(t.organizationId, t.idempotencyKey).where(sql`idempotency_key is not null`),
@@ -130,6 +143,12 @@ export const steps = pgTable(
     output: jsonb('output'),
     error: text('error'),
     reason: text('reason'),
+    /** The handle a condition or switch chose (which of its edges are live). */
+    handle: text('handle'),
+    /** While waiting between attempts: when the next attempt (`attempt`) starts. */
+    retryAt: time('retry_at'),
+    /** A node's own durable wait (a delay's deadline, its templates evaluated). */
+    wakeAt: time('wake_at'),
   },
   (t) => [primaryKey({ columns: [t.runId, t.nodeId] })],
 );
