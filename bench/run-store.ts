@@ -27,13 +27,14 @@ function runCommits(runId: string, nodes: number): RunCommit[] {
   const step = (nodeId: string, status: RunCommit['steps'][number]['status'], output?: unknown) => ({
     nodeId, nodeType: 'http', status, attempt: 1, branch: '0', startedAt: status === 'PENDING' ? null : at,
     finishedAt: status === 'SUCCEEDED' ? at : null, input: { n: 1 }, output, error: null, reason: null,
+    handle: null, retryAt: null, wakeAt: null,
   });
   const ids = Array.from({ length: nodes }, (_, i) => `n${i}`);
   return [
     {
       runId, events: [ev('RUN_STARTED', null, 'RUNNING'), ...ids.map((id) => ev('NODE_STARTED', id, 'RUNNING'))],
       steps: ids.map((id) => step(id, 'RUNNING')), branches: [],
-      run: { status: 'RUNNING', startedAt: at, finishedAt: null, output: null, error: null },
+      run: { status: 'RUNNING', startedAt: at, finishedAt: null, output: null, error: null, deadlineAt: null },
     },
     ...ids.map((id) => ({
       runId, events: [ev('NODE_SUCCEEDED', id, 'SUCCEEDED')], steps: [step(id, 'SUCCEEDED', { status: 200, body: { ok: true } })],
@@ -41,7 +42,7 @@ function runCommits(runId: string, nodes: number): RunCommit[] {
     })),
     {
       runId, events: [ev('RUN_SUCCEEDED', null, 'SUCCEEDED')], steps: [], branches: [],
-      run: { status: 'SUCCEEDED', startedAt: at, finishedAt: at, output: { ok: true }, error: null },
+      run: { status: 'SUCCEEDED', startedAt: at, finishedAt: at, output: { ok: true }, error: null, deadlineAt: null },
     },
   ];
 }

@@ -36,6 +36,12 @@ export interface CommitStep {
   output: unknown;
   error: string | null;
   reason: string | null;
+  /** The handle a condition or switch chose. */
+  handle: string | null;
+  /** While waiting between attempts: when the next attempt starts. */
+  retryAt: Date | null;
+  /** The end of the node's durable wait. */
+  wakeAt: Date | null;
 }
 
 /** The latest state of one branch, upserted into `branches`. */
@@ -54,6 +60,7 @@ export interface CommitRun {
   finishedAt: Date | null;
   output: unknown;
   error: string | null;
+  deadlineAt: Date | null;
 }
 
 /** One step of a run actor: its events in seq order and what they changed. */

@@ -8,7 +8,7 @@ import { branches, runEvents, runs, steps } from './schema.js';
 type EventRow = typeof runEvents.$inferInsert;
 type StepRow = typeof steps.$inferInsert;
 type BranchRow = typeof branches.$inferInsert;
-type RunUpdate = Pick<typeof runs.$inferInsert, 'id' | 'status' | 'startedAt' | 'finishedAt' | 'output' | 'error'>;
+type RunUpdate = Pick<typeof runs.$inferInsert, 'id' | 'status' | 'startedAt' | 'finishedAt' | 'output' | 'error' | 'deadlineAt'>;
 
 /** The rows a batch of commits comes to: every event, and the latest state of each step, branch and run. */
 export interface BatchRows {
@@ -38,7 +38,7 @@ export function batchRows(commits: readonly RunCommit[]): BatchRows {
       stepRows.set(`${runId}\u0000${s.nodeId}`, {
         runId, nodeId: s.nodeId, nodeType: s.nodeType, status: s.status, attempt: s.attempt, branch: s.branch,
         startedAt: s.startedAt, finishedAt: s.finishedAt, input: s.input ?? null, output: s.output ?? null,
-        error: s.error, reason: s.reason,
+        error: s.error, reason: s.reason, handle: s.handle, retryAt: s.retryAt, wakeAt: s.wakeAt,
       });
     }
     for (const b of commit.branches) {
@@ -50,7 +50,7 @@ export function batchRows(commits: readonly RunCommit[]): BatchRows {
       const r = commit.run;
       runRows.set(runId, {
         id: runId, status: r.status, startedAt: r.startedAt, finishedAt: r.finishedAt, output: r.output ?? null,
-        error: r.error,
+        error: r.error, deadlineAt: r.deadlineAt,
       });
     }
   }
@@ -60,8 +60,8 @@ export function batchRows(commits: readonly RunCommit[]): BatchRows {
 const eventColumns = getTableColumns(runEvents);
 const stepColumns = getTableColumns(steps);
 const branchColumns = getTableColumns(branches);
-const { id: runIdColumn, status, startedAt, finishedAt, output, error } = getTableColumns(runs);
-const runStateColumns = { status, startedAt, finishedAt, output, error };
+const { id: runIdColumn, status, startedAt, finishedAt, output, error, deadlineAt } = getTableColumns(runs);
+const runStateColumns = { status, startedAt, finishedAt, output, error, deadlineAt };
 const stepsUpsert = { target: [steps.runId, steps.nodeId], set: excludedSet(stepColumns, [steps.runId, steps.nodeId]) };
 const branchesUpsert = {
   target: [branches.runId, branches.id],

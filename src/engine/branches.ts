@@ -1,5 +1,5 @@
 // Branch bookkeeping (CONTRACT §3.7): ids are paths, forks extend them, joins take the common prefix.
-import type { BranchState, BranchStatus } from './events.js';
+import type { BranchState, BranchStatus, StepState } from './events.js';
 
 /** A branch while the run goes on. `open` counts its own and its sub-branches' active nodes. */
 interface Branch {
@@ -74,13 +74,20 @@ export function createBranches(hooks: {
       return common.join('/');
     },
 
-    /** A node of this branch became active (ready or running): the branch and its ancestors stay open. */
-    enter(id: string, nodeId: string): void {
+    /**
+     * A node of this branch became active (ready or running): the branch and its ancestors stay open
+     * (or open again). `mayBeListed`: the node may be in the branch's nodeIds already (a restored run).
+     */
+    enter(id: string, nodeId: string, mayBeListed = false): void {
       const branch = ensure(id);
       // Not reported as a change: copying a long branch's nodeIds at every step would be quadratic.
       // A branch is stored when it starts and when it finishes, with every node it had.
-      branch.state.nodeIds.push(nodeId);
-      for (let b: Branch | null = branch; b; b = b.parent) b.open++;
+      // Only a restored run may enter a node its branch lists already; checking always would be quadratic.
+      if (!mayBeListed || !branch.state.nodeIds.includes(nodeId)) branch.state.nodeIds.push(nodeId);
+      for (let b: Branch | null = branch; b; b = b.parent) {
+        b.open++;
+        if (b.state.finishedAt !== null) reopen(b);
+      }
     },
 
     /** A node of this branch settled. Call `finishIdle` once the step has entered every newly ready node. */
@@ -108,10 +115,41 @@ export function createBranches(hooks: {
       for (const branch of open) finish(branch);
     },
 
+    /**
+     * Takes back the stored branches of a run that goes on. Their nodeIds gain the nodes stored on them
+     * since (a row is written as of its start and finish); FAILED and CANCELLED steps mark them again.
+     * Call before the active nodes `enter` again: a finished branch that gets one reopens.
+     */
+    restore(stored: readonly BranchState[], steps: readonly StepState[]): void {
+      const sorted = [...stored].sort((a, b) => a.id.split('/').length - b.id.split('/').length);
+      for (const row of sorted) {
+        const cut = row.id.lastIndexOf('/');
+        const parent = cut > 0 ? ensure(row.id.slice(0, cut)) : null;
+        const state: BranchState = { ...row, nodeIds: row.nodeIds.slice() };
+        byId.set(row.id, { state, depth: parent ? parent.depth + 1 : 0, parent, open: 0, failed: false, cancelled: false });
+      }
+      for (const step of steps) {
+        const branch = step.branch === null ? undefined : byId.get(step.branch);
+        if (!branch || step.status === 'PENDING' || step.status === 'SKIPPED') continue;
+        if (!branch.state.nodeIds.includes(step.nodeId)) branch.state.nodeIds.push(step.nodeId);
+        if (step.status === 'FAILED') branch.failed = true;
+        if (step.status === 'CANCELLED') branch.cancelled = true;
+      }
+    },
+
     all(): BranchState[] {
       return [...byId.values()].map((b) => b.state);
     },
   };
+
+  /** A finished branch gets an active node again (a retried run): it runs again. */
+  function reopen(branch: Branch): void {
+    branch.state.status = 'RUNNING';
+    branch.state.finishedAt = null;
+    branch.failed = branch.cancelled = false;
+    hooks.changed(branch.state);
+    hooks.event('BRANCH_STARTED', branch.state);
+  }
 
   function finish(branch: Branch): void {
     const status: BranchStatus = branch.failed ? 'FAILED' : branch.cancelled ? 'CANCELLED' : 'SUCCEEDED';

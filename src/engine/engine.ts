@@ -1,13 +1,15 @@
-// The engine: starts run actors, cancels them, persists each step through the store port and
-// publishes it only once stored.
+// The engine: starts run actors (fresh or from a run's stored state), cancels, drains and detaches
+// them, persists each step through the store port and publishes it only once stored.
 import { createActor, toPromise, type ActorRefFrom } from 'xstate';
 import { systemClock, type Clock } from './clock.js';
+import { createCommitQueue } from './commit-queue.js';
 import { describeError } from './errors.js';
 import type { RunCommit, RunState } from './events.js';
 import type { WorkflowGraph } from './graph.js';
 import { builtinNodeTypes } from './nodes/index.js';
 import type { Log, NodeRegistry } from './nodes/node-type.js';
 import { runActorLogic } from './run-actor.js';
+import type { RestoredRun } from './scheduler.js';
 import type { RunStore } from './store.js';
 
 export interface EngineOptions {
@@ -28,12 +30,26 @@ export interface StartRunOptions {
   runId: string;
   graph: WorkflowGraph;
   input: unknown;
+  /** `Run.retries` (default 0): part of the Idempotency-Key of every http request. */
+  retries?: number;
+  /** The run's stored state, when it ran before: it goes on from there instead of starting. */
+  restored?: RestoredRun;
 }
+
+/**
+ * How a run left this engine: `finished` (its final state is stored), `detached` (drained or detached:
+ * its rows stay as last stored, for another process or the next start), or `store-failed` (a commit
+ * failed; nothing after it was written, so the stored state is behind `state`).
+ */
+export type RunEnd =
+  | { how: 'finished' | 'detached'; state: RunState }
+  | { how: 'store-failed'; state: RunState; error: unknown };
 
 /** A started run; `done` resolves with its final state once that state is stored. */
 export interface RunHandle {
   runId: string;
   done: Promise<RunState>;
+  ended: Promise<RunEnd>;
 }
 
 export interface Engine {
@@ -41,7 +57,15 @@ export interface Engine {
   startRun(options: StartRunOptions): RunHandle;
   /** Cancels a live run; false when no run of that id is live in this engine. */
   cancelRun(runId: string, reason?: string): boolean;
+  /** Stops a live run at once without storing anything more (its lease was lost); false when not live. */
+  detachRun(runId: string): boolean;
   isRunning(runId: string): boolean;
+  readonly liveRunIds: IterableIterator<string>;
+  /**
+   * Starts no more nodes; waits up to `graceMs` for the running ones to settle, then stops the rest
+   * where they are (left RUNNING in the store) and waits until everything settled was stored.
+   */
+  drain(graceMs: number): Promise<void>;
   /** Cancels every live run and waits until their final states are stored. */
   stop(reason?: string): Promise<void>;
 }
@@ -53,17 +77,18 @@ export function createEngine(options: EngineOptions): Engine {
   const registry = options.registry ?? builtinNodeTypes;
   const clock = options.clock ?? systemClock;
   const log: Log = options.log ?? ((message, data) => console.error(message, data ?? ''));
-  const live = new Map<string, { actor: RunActor; done: Promise<RunState> }>();
+  const live = new Map<string, { actor: RunActor; ended: Promise<RunEnd> }>();
 
-  function startRun({ runId, graph, input }: StartRunOptions): RunHandle {
+  function startRun({ runId, graph, input, retries = 0, restored }: StartRunOptions): RunHandle {
     if (live.has(runId)) throw new Error(`run ${runId} is already running`);
+    let storeError: { error: unknown } | undefined;
     const commits = createCommitQueue(options.store, {
       stored: (change) => options.onCommitted?.(change),
       failed(error) {
-        // Later commits would leave a gap in the stored seqs: stop writing and end the run here.
-        // Its rows stay as last stored (RUNNING); a restarted server settles such runs.
+        // Nothing after a failed commit is written: stop the run where it is and let the caller settle it.
+        storeError = { error };
         log('run store failed; run stopped', { runId, error: describeError(error) });
-        actor.send({ type: 'run.fail', reason: `storage failed: ${describeError(error)}` });
+        actor.send({ type: 'run.detach' });
       },
     });
     const actor: RunActor = createActor(runActorLogic, {
@@ -72,6 +97,8 @@ export function createEngine(options: EngineOptions): Engine {
         runId,
         graph,
         input,
+        retries,
+        restored,
         deps: {
           clock,
           log,
@@ -81,93 +108,49 @@ export function createEngine(options: EngineOptions): Engine {
         },
       },
     });
-    const done = toPromise(actor).then(async (state) => {
+    const ended = toPromise(actor).then(async ({ state, detached }): Promise<RunEnd> => {
       await commits.drained();
       live.delete(runId);
-      return state;
+      if (storeError) return { how: 'store-failed', state, error: storeError.error };
+      return { how: detached ? 'detached' : 'finished', state };
     });
-    live.set(runId, { actor, done });
+    live.set(runId, { actor, ended });
     actor.start();
-    return { runId, done };
+    return { runId, ended, done: ended.then((end) => end.state) };
+  }
+
+  function send(runId: string, event: Parameters<RunActor['send']>[0]): boolean {
+    const run = live.get(runId);
+    if (!run) return false;
+    run.actor.send(event);
+    return true;
   }
 
   return {
     registry,
     startRun,
-    cancelRun(runId, reason = 'cancelled by request') {
-      const run = live.get(runId);
-      if (!run) return false;
-      run.actor.send({ type: 'run.cancel', reason });
-      return true;
-    },
+    cancelRun: (runId, reason = 'cancelled by request') => send(runId, { type: 'run.cancel', reason }),
+    detachRun: (runId) => send(runId, { type: 'run.detach' }),
     isRunning: (runId) => live.has(runId),
+    get liveRunIds() {
+      return live.keys();
+    },
+    async drain(graceMs) {
+      const runs = [...live.values()];
+      for (const run of runs) run.actor.send({ type: 'run.drain' });
+      const all = Promise.all(runs.map((run) => run.ended));
+      const stop = new AbortController();
+      const grace = clock.sleep(graceMs, stop.signal).then(() => true, () => false);
+      if (await Promise.race([all.then(() => false), grace])) {
+        for (const run of runs) run.actor.send({ type: 'run.detach' });
+      }
+      stop.abort();
+      await all;
+    },
     async stop(reason = 'server shutting down') {
       const runs = [...live.values()];
       for (const run of runs) run.actor.send({ type: 'run.cancel', reason });
-      await Promise.all(runs.map((run) => run.done));
-    },
-  };
-}
-
-/**
- * Hands a run's commits to the store without waiting and reports each outcome in call order, even
- * if the store resolves them out of order. After a failed write nothing more is written. One `then`
- * per commit: a chain of promises per commit measured in the engine benchmark at 10,000 nodes.
- */
-function createCommitQueue(store: RunStore, report: { stored(commit: RunCommit): void; failed(error: unknown): void }) {
-  interface Entry {
-    commit: RunCommit;
-    state: 'writing' | 'stored' | 'failed';
-    error: unknown;
-  }
-  const entries: (Entry | undefined)[] = [];
-  let head = 0;
-  let broken = false;
-  /** Set when `report.stored` threw: reporting stops and `drained` rejects with it. */
-  let reportError: { error: unknown } | undefined;
-  let onDrained: (() => void) | undefined;
-
-  function reportInOrder(): void {
-    for (let entry = entries[head]; entry && entry.state !== 'writing' && !reportError; entry = entries[head]) {
-      entries[head++] = undefined;
-      if (entry.state === 'failed') {
-        broken = true;
-        report.failed(entry.error);
-        continue;
-      }
-      try {
-        report.stored(entry.commit);
-      } catch (error) {
-        reportError = { error };
-      }
-    }
-    if (head === entries.length || reportError) {
-      entries.length = head = 0;
-      onDrained?.();
-    }
-  }
-
-  return {
-    push(commit: RunCommit): void {
-      if (broken) return;
-      const entry: Entry = { commit, state: 'writing', error: undefined };
-      entries.push(entry);
-      store.commit(commit).then(
-        () => {
-          entry.state = 'stored';
-          reportInOrder();
-        },
-        (error: unknown) => {
-          entry.state = 'failed';
-          entry.error = error;
-          reportInOrder();
-        },
-      );
-    },
-    /** Resolves once every commit pushed so far was reported; rejects if reporting one threw. */
-    async drained(): Promise<void> {
-      if (head < entries.length && !reportError) await new Promise<void>((resolve) => (onDrained = resolve));
-      if (reportError) throw reportError.error;
+      await Promise.all(runs.map((run) => run.ended));
     },
   };
 }

@@ -22,6 +22,8 @@ export const runEventTypes = [
   'RUN_SUCCEEDED',
   'RUN_FAILED',
   'RUN_CANCELLED',
+  'RUN_RESUMED',
+  'RUN_RETRIED',
 ] as const;
 export type RunEventType = (typeof runEventTypes)[number];
 
@@ -59,6 +61,12 @@ export interface StepState {
   output: unknown;
   error: string | null;
   reason: string | null;
+  /** The handle a condition or switch chose: which of its outgoing edges are live. */
+  handle: string | null;
+  /** While the step waits between attempts: when attempt `attempt` starts. */
+  retryAt: Date | null;
+  /** The node's own durable wait (`ctx.wait`): when it ends. */
+  wakeAt: Date | null;
 }
 
 /** The durable state of a branch (CONTRACT §3.7). */
@@ -77,6 +85,8 @@ export interface RunState {
   finishedAt: Date | null;
   output: unknown;
   error: string | null;
+  /** When the run times out: settings.timeoutMs after its first start (or its latest retry). */
+  deadlineAt: Date | null;
 }
 
 /**

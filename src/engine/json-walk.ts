@@ -87,3 +87,23 @@ export function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
   }
   return current;
 }
+
+/**
+ * The path to the first string or key in `value` holding a NUL character (`\u0000`), which
+ * PostgreSQL cannot store in text or jsonb; null when there is none.
+ */
+export function findNul(value: unknown): string[] | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? [] : null;
+  if (!isContainer(value)) return null;
+  const stack: { value: Container; at: Step | null }[] = [{ value, at: null }];
+  while (stack.length > 0) {
+    const item = stack.pop()!;
+    for (const key of Object.keys(item.value)) {
+      const child = (item.value as Record<string, unknown>)[key];
+      const at: Step = { key, up: item.at };
+      if (key.includes('\u0000') || (typeof child === 'string' && child.includes('\u0000'))) return pathOf(at);
+      if (isContainer(child)) stack.push({ value: child, at });
+    }
+  }
+  return null;
+}

@@ -12,6 +12,8 @@ export interface NodeRetryingEvent {
   node: GraphNode;
   failedAttempt: number;
   error: string;
+  /** When the next attempt starts, in ms since the epoch. */
+  retryAt: number;
 }
 
 /** The node actor's output, which XState relays to the run actor when the node actor is done. */

@@ -5,6 +5,7 @@ import type { RetryPolicy } from './definition.js';
 import { describeError, NodeExecutionError, NodeTimeoutError } from './errors.js';
 import { evaluate as evaluateExpression, prepareParams, templateExpressions, type ExpressionScope } from './expressions.js';
 import type { GraphNode } from './graph.js';
+import { findNul } from './json-walk.js';
 import type { Log, NodeContext, NodeResult } from './nodes/node-type.js';
 import type { NodeOutcome } from './scheduler.js';
 
@@ -21,8 +22,21 @@ export interface RunShared {
   allowPrivateNetwork: boolean;
   /** Jitter source in [0, 1). */
   random: () => number;
-  /** Called when an attempt of `node` failed and another follows after a backoff. */
-  onRetry(node: GraphNode, failedAttempt: number, error: string): void;
+  /** How many times the run was retried (`Run.retries`): part of every http request's Idempotency-Key. */
+  retries: number;
+  /** Called when an attempt of `node` failed and the next one starts at `retryAt` (ms since the epoch). */
+  onRetry(node: GraphNode, failedAttempt: number, error: string, retryAt: number): void;
+  /** Called when `node` starts a durable wait (`ctx.wait`) that ends at `wakeAt`. */
+  onWait(node: GraphNode, wakeAt: number): void;
+}
+
+/** Where a node that was running when its run stopped goes on: the stored attempt and wake-up times. */
+export interface NodeResume {
+  attempt: number;
+  /** The attempt starts no earlier than this (a retry wait that was under way). */
+  retryAt: number | null;
+  /** The deadline of a durable wait that was under way. */
+  wakeAt: number | null;
 }
 
 /** What a node actor runs. */
@@ -30,6 +44,8 @@ export interface NodeRunInput {
   run: RunShared;
   node: GraphNode;
   input: unknown;
+  /** Set when the node was running in an earlier process: it goes on from there. */
+  resume?: NodeResume | undefined;
 }
 
 /**
@@ -69,7 +85,12 @@ export function abortStop(stop: StopToken, reason: unknown): void {
  * async function's frame cost ~1.9 KB of allocation per node (BENCHMARKS.md).
  */
 export function runNode(task: NodeRunInput, stop: StopToken): Promise<NodeOutcome> {
-  return runAttempt(task, stop, 1);
+  const { resume } = task;
+  if (!resume) return runAttempt(task, stop, 1);
+  // An attempt cut short by a crash runs again under the same number: it does not use up maxAttempts.
+  const wait = resume.retryAt === null ? 0 : resume.retryAt - task.run.clock.now();
+  if (wait <= 0) return runAttempt(task, stop, resume.attempt);
+  return task.run.clock.sleep(wait, stopSignal(stop)).then(() => runAttempt(task, stop, resume.attempt));
 }
 
 function runAttempt(task: NodeRunInput, stop: StopToken, attempt: number): Promise<NodeOutcome> {
@@ -83,7 +104,16 @@ function runAttempt(task: NodeRunInput, stop: StopToken, attempt: number): Promi
   return result.then(succeeded, (error: unknown) => afterFailure(task, stop, attempt, error));
 }
 
-const succeeded = (result: NodeResult): NodeOutcome => ({ status: 'SUCCEEDED', output: result.output ?? null, handle: result.handle });
+/** A handler's result as an outcome; an output the database could not store fails the step instead. */
+function succeeded(result: NodeResult): NodeOutcome {
+  const output = result.output ?? null;
+  const nul = findNul(output);
+  if (nul !== null) {
+    const where = nul.length === 0 ? 'the output' : `output.${nul.join('.')}`;
+    return { status: 'FAILED', error: `the output cannot be stored: ${where} holds a NUL character (\\u0000)` };
+  }
+  return { status: 'SUCCEEDED', output, handle: result.handle };
+}
 
 /** Prepares params (unless static: parsed once per graph) and calls the handler. */
 function callHandler(task: NodeRunInput, stop: StopToken, attempt: number): Promise<NodeResult> {
@@ -109,8 +139,9 @@ async function afterFailure(task: NodeRunInput, stop: StopToken, attempt: number
   const message = describeError(error);
   const retriable = !(error instanceof NodeExecutionError) || error.retriable;
   if (!retriable || attempt >= (retry?.maxAttempts ?? 1)) return { status: 'FAILED', error: message };
-  run.onRetry(node, attempt, message);
-  await run.clock.sleep(retryDelay(retry!, attempt, error, run.random), stopSignal(stop));
+  const delay = retryDelay(retry!, attempt, error, run.random);
+  run.onRetry(node, attempt, message, run.clock.now() + delay);
+  await run.clock.sleep(delay, stopSignal(stop));
   return runAttempt(task, stop, attempt + 1);
 }
 
@@ -151,9 +182,28 @@ function createContext(task: NodeRunInput, attempt: number, stop: StopToken, sig
   ctx.log = run.log;
   ctx.evaluate = (expression) => evaluateExpression(expression, scopeOf(task));
   ctx.allowPrivateNetwork = run.allowPrivateNetwork;
+  ctx.idempotencyKey = `${run.runId}:${node.id}:${run.retries}`;
+  ctx.wait = (ms) => durableWait(task, ctx, ms);
   ctx[stopKey] = stop;
   ctx[attemptSignalKey] = signal;
   return ctx;
+}
+
+/**
+ * `ctx.wait`: sleeps `ms`, its deadline reported to the run (and stored); a node resumed in another
+ * process sleeps only until the deadline the first one stored.
+ */
+function durableWait(task: NodeRunInput, ctx: NodeContext, ms: number): Promise<void> {
+  const { run, node, resume } = task;
+  const now = run.clock.now();
+  let wakeAt = resume?.wakeAt;
+  if (wakeAt === null || wakeAt === undefined) {
+    wakeAt = now + ms;
+    run.onWait(node, wakeAt);
+  } else if (task.resume) {
+    task.resume = { ...task.resume, wakeAt: null }; // for this attempt only: a retry waits anew
+  }
+  return run.clock.sleep(Math.max(0, wakeAt - now), ctx.signal);
 }
 
 const parsedParams = new WeakMap<GraphNode, { params: unknown } | null>();

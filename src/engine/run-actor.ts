@@ -10,7 +10,7 @@ import type { GraphNode, WorkflowGraph } from './graph.js';
 import { nodeActorLogic, type NodeActorOutput, type NodeRetryingEvent } from './node-actor.js';
 import type { RunShared } from './node-runner.js';
 import type { Log } from './nodes/node-type.js';
-import { createScheduler, type Scheduler } from './scheduler.js';
+import { createScheduler, type RestoredRun, type Scheduler } from './scheduler.js';
 
 /** What a run needs from its engine. */
 export interface RunDeps {
@@ -26,7 +26,17 @@ export interface RunInput {
   runId: string;
   graph: WorkflowGraph;
   input: unknown;
+  /** `Run.retries`: how many times retryRun reopened the run. */
+  retries: number;
+  /** The stored state to go on from, when the run ran before (in this process or another). */
+  restored?: RestoredRun | undefined;
   deps: RunDeps;
+}
+
+/** How a run actor ended: the run finished, or it was left as stored for another process to go on. */
+export interface RunActorOutput {
+  state: RunState;
+  detached: boolean;
 }
 
 /** What the run actor understands. Node actors' results arrive as XState's done/error events. */
@@ -34,11 +44,18 @@ export type RunEvent =
   | { type: `xstate.done.actor.${string}`; output: NodeActorOutput }
   | { type: `xstate.error.actor.${string}`; error: unknown }
   | NodeRetryingEvent
+  | { type: 'node.waiting'; node: GraphNode; wakeAt: number }
   | { type: 'run.cancel'; reason: string }
   | { type: 'run.fail'; reason: string }
+  /** Start no more nodes; once none runs, end detached. */
+  | { type: 'run.drain' }
+  /** Stop every node now and end detached, storing nothing more (a shutdown's deadline, a lost lease). */
+  | { type: 'run.detach' }
+  /** Nothing happened; the run actor looks whether its run is over (a restored run can be at once). */
+  | { type: 'run.check' }
   | { type: 'xstate.stop' };
 
-type RunSnapshot = Snapshot<RunState> & {
+type RunSnapshot = Snapshot<RunActorOutput> & {
   input: RunInput;
   scheduler: Scheduler;
   /** The live node actors by node index; cleared as they settle. */
@@ -54,7 +71,7 @@ type Scope = ActorScope<RunSnapshot, RunEvent>;
 export const runActorLogic: ActorLogic<RunSnapshot, RunEvent, RunInput> = {
   getInitialSnapshot: ({ self }, input) => {
     const { runId, graph, deps } = input;
-    const scheduler = createScheduler({ runId, graph, input: input.input, now: deps.clock.now });
+    const scheduler = createScheduler({ runId, graph, input: input.input, now: deps.clock.now, restored: input.restored });
     const shared: RunShared = {
       runId,
       runInput: input.input,
@@ -64,7 +81,9 @@ export const runActorLogic: ActorLogic<RunSnapshot, RunEvent, RunInput> = {
       log: deps.log,
       allowPrivateNetwork: deps.allowPrivateNetwork,
       random: deps.random,
-      onRetry: (node, failedAttempt, error) => self.send({ type: 'node.retrying', node, failedAttempt, error }),
+      retries: input.retries,
+      onRetry: (node, failedAttempt, error, retryAt) => self.send({ type: 'node.retrying', node, failedAttempt, error, retryAt }),
+      onWait: (node, wakeAt) => self.send({ type: 'node.waiting', node, wakeAt }),
     };
     return {
       status: 'active',
@@ -80,21 +99,33 @@ export const runActorLogic: ActorLogic<RunSnapshot, RunEvent, RunInput> = {
 
   start(snapshot, scope) {
     const { graph, deps } = snapshot.input;
-    launch(snapshot, scope, snapshot.scheduler.start());
+    const { scheduler } = snapshot;
+    launch(snapshot, scope, scheduler.start());
     const timeoutMs = graph.settings.timeoutMs;
-    if (timeoutMs !== undefined) {
+    const deadline = scheduler.run.deadlineAt;
+    if (timeoutMs !== undefined && deadline !== null && !scheduler.finished) {
       const expire = () => scope.self.send({ type: 'run.fail', reason: `run timed out after ${timeoutMs} ms` });
       // The sleep rejects only when the run ended first and aborted the timer.
-      deps.clock.sleep(timeoutMs, snapshot.timer.signal).then(expire, () => undefined);
+      const left = Math.max(0, deadline.getTime() - deps.clock.now());
+      deps.clock.sleep(left, snapshot.timer.signal).then(expire, () => undefined);
     }
     flush(snapshot);
+    if (scheduler.finished) scope.self.send({ type: 'run.check' });
   },
 
   transition(snapshot, event, scope) {
     if (snapshot.status !== 'active') return snapshot;
     const { scheduler } = snapshot;
     if (event.type === 'node.retrying') {
-      scheduler.retrying(event.node, event.failedAttempt, event.error);
+      scheduler.retrying(event.node, event.failedAttempt, event.error, event.retryAt);
+    } else if (event.type === 'node.waiting') {
+      scheduler.waiting(event.node, event.wakeAt);
+    } else if (event.type === 'run.drain') {
+      scheduler.drain();
+    } else if (event.type === 'run.detach') {
+      return detach(snapshot, scope);
+    } else if (event.type === 'run.check') {
+      // Only the checks after this branch.
     } else if (event.type === 'run.cancel' || event.type === 'run.fail') {
       abort(snapshot, scope, scheduler.stop(event.type === 'run.cancel' ? 'CANCELLED' : 'FAILED', event.reason));
     } else if (event.type === 'xstate.stop') {
@@ -111,21 +142,37 @@ export const runActorLogic: ActorLogic<RunSnapshot, RunEvent, RunInput> = {
       abort(snapshot, scope, scheduler.stop('FAILED', `internal error: ${error}`));
     }
     flush(snapshot);
+    if (scheduler.idle && !scheduler.finished) return detach(snapshot, scope);
     if (!scheduler.finished) return snapshot;
     snapshot.timer.abort();
-    return { ...snapshot, status: 'done', output: { ...scheduler.run } };
+    return { ...snapshot, status: 'done', output: { state: { ...scheduler.run }, detached: false } };
   },
 
   // Durable state is the rows (DESIGN.md), never an XState snapshot.
   getPersistedSnapshot: ({ input: _i, scheduler: _s, actors: _a, shared: _sh, timer: _t, ...snapshot }) => snapshot,
 };
 
-/** Starts one node actor per launched node, each with the `$input` the scheduler recorded on its step. */
+/** Ends the run actor without storing anything more: its rows stay as they are, for another process. */
+function detach(snapshot: RunSnapshot, scope: Scope): RunSnapshot {
+  for (const actor of snapshot.actors) if (actor) scope.stopChild(actor);
+  snapshot.actors.fill(undefined);
+  snapshot.timer.abort();
+  return { ...snapshot, status: 'done', error: undefined, output: { state: { ...snapshot.scheduler.run }, detached: true } };
+}
+
+/**
+ * Starts one node actor per launched node, each with the `$input` the scheduler recorded on its step;
+ * a node that was running in an earlier process goes on from its stored attempt and wake-up times.
+ */
 function launch(snapshot: RunSnapshot, scope: Scope, launches: GraphNode[]): void {
   const { steps } = snapshot.scheduler;
   for (const node of launches) {
-    const input = steps[node.index]!.input;
-    const actor = createActor(nodeActorLogic, { parent: scope.self, id: node.id, input: { run: snapshot.shared, node, input } });
+    const { input, attempt, retryAt, wakeAt } = steps[node.index]!;
+    const resume =
+      attempt > 1 || retryAt !== null || wakeAt !== null
+        ? { attempt, retryAt: retryAt?.getTime() ?? null, wakeAt: wakeAt?.getTime() ?? null }
+        : undefined;
+    const actor = createActor(nodeActorLogic, { parent: scope.self, id: node.id, input: { run: snapshot.shared, node, input, resume } });
     snapshot.actors[node.index] = actor;
     actor.start();
   }

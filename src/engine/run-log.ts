@@ -2,10 +2,10 @@
 // branches and run state to copy into the next commit.
 import type { BranchState, RunCommit, RunEvent, RunEventType, RunState, StepState } from './events.js';
 
-/** Creates the change log of one run over its live step states. */
-export function createRunLog(options: { runId: string; steps: StepState[]; now: () => number }) {
+/** Creates the change log of one run over its live step states; seqs continue after `lastSeq`. */
+export function createRunLog(options: { runId: string; steps: StepState[]; now: () => number; lastSeq: number }) {
   const { runId, steps } = options;
-  let seq = 0;
+  let seq = options.lastSeq;
   let events: RunEvent[] = [];
   // Plain arrays and flags rather than Sets: at 10,000 nodes a run, every allocation per step shows.
   let dirtySteps: number[] = [];

@@ -1,7 +1,9 @@
 // The settlement rules of CONTRACT §3 as plain bookkeeping: which nodes run, skip or get cancelled next.
-// No XState, no timers: the run actor feeds it settlements and carries out what it returns.
+// No XState, no timers: the run actor feeds it settlements and carries out what it returns. A scheduler
+// starts fresh, or from a run's stored rows (`restore`) to go on where another process stopped.
 import { createBranches, rootBranchId } from './branches.js';
-import type { RunCommit, RunEventType, RunState, StepState } from './events.js';
+import type { BranchState, RunCommit, RunEventType, RunState, StepState } from './events.js';
+import { settledStepStatuses } from './events.js';
 import type { GraphNode, WorkflowGraph } from './graph.js';
 import { createRunLog } from './run-log.js';
 
@@ -10,44 +12,75 @@ export type NodeOutcome =
   | { status: 'SUCCEEDED'; output: unknown; handle?: string | undefined }
   | { status: 'FAILED'; error: string };
 
+/** A run's stored state, to go on from (after a crash, a shutdown or a retryRun). */
+export interface RestoredRun {
+  run: RunState;
+  /** The stored steps; a node without one is PENDING. */
+  steps: readonly StepState[];
+  branches: readonly BranchState[];
+  /** The run's last stored event seq: new events continue after it. */
+  lastSeq: number;
+  /** The event that marks the restart (RUN_RESUMED), or null when one was stored already (RUN_RETRIED). */
+  event: 'RUN_RESUMED' | null;
+}
+
 const noNodes: GraphNode[] = [];
 
 // Edge states; 0, a fresh Uint8Array's value, means not decided yet.
 const LIVE = 1;
 const DEAD = 2;
 
+const freshStep = (node: GraphNode): StepState => ({
+  nodeId: node.id,
+  nodeType: node.definition.type,
+  status: 'PENDING',
+  attempt: 0,
+  branch: null,
+  startedAt: null,
+  finishedAt: null,
+  input: null,
+  output: null,
+  error: null,
+  reason: null,
+  handle: null,
+  retryAt: null,
+  wakeAt: null,
+});
+
 /** Creates the bookkeeping of one run. Every method returns what the run actor must do next. */
-export function createScheduler(options: { runId: string; graph: WorkflowGraph; input: unknown; now: () => number }) {
-  const { runId, graph } = options;
+export function createScheduler(options: {
+  runId: string;
+  graph: WorkflowGraph;
+  input: unknown;
+  now: () => number;
+  restored?: RestoredRun | undefined;
+}) {
+  const { runId, graph, restored } = options;
   const { nodes, edges, settings } = graph;
-  const steps: StepState[] = nodes.map((node) => ({
-    nodeId: node.id,
-    nodeType: node.definition.type,
-    status: 'PENDING',
-    attempt: 0,
-    branch: null,
-    startedAt: null,
-    finishedAt: null,
-    input: null,
-    output: null,
-    error: null,
-    reason: null,
-  }));
+  const stored = restored ? new Map(restored.steps.map((s) => [s.nodeId, s])) : undefined;
+  const steps: StepState[] = nodes.map((node) => {
+    const step = stored?.get(node.id);
+    return step ? { ...step } : freshStep(node);
+  });
   const settledInputs = new Int32Array(nodes.length);
   const liveInputs = new Int32Array(nodes.length);
   const edgeState = new Uint8Array(edges.length);
   const edgeBranch: string[] = new Array(edges.length);
   /** `$nodes`: node id → output of every node that finished. */
   const outputs: Record<string, unknown> = {};
-  const chosenHandles: (string | undefined)[] = new Array(nodes.length);
   const queue: GraphNode[] = [];
   let queueHead = 0;
   let running = 0;
   let settled = 0;
+  let draining = false;
+  /** While the stored state is taken back: nodes entering a branch may be listed on it already. */
+  let restoring = false;
   let failedWithFail: GraphNode | null = null;
-  const run: RunState = { status: 'QUEUED', startedAt: null, finishedAt: null, output: null, error: null };
+  const run: RunState = restored
+    ? { ...restored.run }
+    : { status: 'QUEUED', startedAt: null, finishedAt: null, output: null, error: null, deadlineAt: null };
 
-  const log = createRunLog({ runId, steps, now: options.now });
+  const log = createRunLog({ runId, steps, now: options.now, lastSeq: restored?.lastSeq ?? 0 });
   const { now } = log;
   const branches = createBranches({
     now,
@@ -58,11 +91,13 @@ export function createScheduler(options: { runId: string; graph: WorkflowGraph; 
   });
   const emitStep = (type: RunEventType, node: GraphNode) => log.stepEvent(type, node.index);
 
-  /** Counts one more settled input of `node`; true when that was the last. */
+  /** Counts one more settled input of `node`; true when that was the last and the node is undecided. */
   function inputSettled(node: GraphNode): boolean {
     const count = settledInputs[node.index]! + 1;
     settledInputs[node.index] = count;
-    return count === node.incoming.length;
+    // A node that settled before some of its inputs (a merge that ran, then a retryRun reran one of
+    // its failed inputs) is never decided twice.
+    return count === node.incoming.length && steps[node.index]!.status === 'PENDING';
   }
 
   /** Decides a node whose inputs all settled: ready, or skipped (and its successors after it). */
@@ -95,20 +130,24 @@ export function createScheduler(options: { runId: string; graph: WorkflowGraph; 
     const dead = node.incoming.find((e) => edgeState[e.index] === DEAD)!;
     const source = steps[dead.source.index]!;
     const prefix = needsAll && liveInputs[node.index]! > 0 ? `merge "${node.id}" needs every input: ` : '';
-    if (source.status === 'SUCCEEDED') {
-      return `${prefix}${source.nodeType} "${source.nodeId}" chose "${chosenHandles[dead.source.index]}"`;
-    }
+    if (source.status === 'SUCCEEDED') return `${prefix}${source.nodeType} "${source.nodeId}" chose "${source.handle}"`;
     const how = source.status === 'FAILED' ? 'failed' : source.status === 'SKIPPED' ? 'was skipped' : 'was cancelled';
     return `${prefix}upstream "${source.nodeId}" ${how}`;
   }
+
   function enqueue(node: GraphNode): void {
     const step = steps[node.index]!;
-    const first = node.incoming[0];
-    if (!first) step.branch = branches.edgeBranch(rootBranchId, node.id, graph.triggers.length);
-    else if (node.incoming.length === 1) step.branch = edgeBranch[first.index]!;
-    else step.branch = branches.join(liveEdges(node).map((e) => edgeBranch[e.index]!));
-    branches.enter(step.branch, node.id);
+    step.branch = inputBranch(node);
+    branches.enter(step.branch, node.id, restoring);
     queue.push(node);
+  }
+
+  /** The branch a node about to run continues (CONTRACT §3.7). */
+  function inputBranch(node: GraphNode): string {
+    const first = node.incoming[0];
+    if (!first) return branches.edgeBranch(rootBranchId, node.id, graph.triggers.length);
+    if (node.incoming.length === 1) return edgeBranch[first.index]!;
+    return branches.join(liveEdges(node).map((e) => edgeBranch[e.index]!));
   }
 
   const liveEdges = (node: GraphNode) => node.incoming.filter((e) => edgeState[e.index] === LIVE);
@@ -123,8 +162,9 @@ export function createScheduler(options: { runId: string; graph: WorkflowGraph; 
     return byId;
   }
 
-  /** Starts queued nodes up to maxConcurrency; returns them (each step's `input` is its `$input`). */
+  /** Starts queued nodes up to maxConcurrency (none while draining); returns them. */
   function pump(): GraphNode[] {
+    if (draining) return noNodes;
     const launches: GraphNode[] = [];
     while (running < settings.maxConcurrency && queueHead < queue.length) {
       const node = queue[queueHead++]!;
@@ -142,6 +182,26 @@ export function createScheduler(options: { runId: string; graph: WorkflowGraph; 
     return launches;
   }
 
+  /** Marks the edges out of a settled node live or dead and counts them at their targets. */
+  function settleEdges(node: GraphNode, step: StepState): GraphNode[] {
+    const succeeded = step.status === 'SUCCEEDED';
+    let liveOut = 0;
+    for (const edge of node.outgoing) {
+      const live = succeeded && (node.handles === null || edge.sourceHandle === step.handle);
+      edgeState[edge.index] = live ? LIVE : DEAD;
+      if (live) liveOut++;
+    }
+    let decided: GraphNode[] | undefined;
+    const branch = step.branch ?? rootBranchId;
+    for (const edge of node.outgoing) {
+      const live = edgeState[edge.index] === LIVE;
+      edgeBranch[edge.index] = live ? branches.edgeBranch(branch, edge.target.id, liveOut) : branch;
+      if (live) liveInputs[edge.target.index]!++;
+      if (inputSettled(edge.target)) (decided ??= []).push(edge.target);
+    }
+    return decided ?? noNodes;
+  }
+
   function finishRun(status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED', error: string | null): void {
     branches.finishAll();
     run.status = status;
@@ -154,6 +214,13 @@ export function createScheduler(options: { runId: string; graph: WorkflowGraph; 
     run.output = sinks;
     log.runChanged();
     log.event(status === 'SUCCEEDED' ? 'RUN_SUCCEEDED' : status === 'FAILED' ? 'RUN_FAILED' : 'RUN_CANCELLED', null, status, error);
+  }
+
+  /** Ends the run once every node settled. */
+  function finishIfSettled(): void {
+    if (settled !== nodes.length) return;
+    const failed = failedWithFail;
+    finishRun(failed ? 'FAILED' : 'SUCCEEDED', failed ? `node "${failed.id}" failed: ${steps[failed.index]!.error}` : null);
   }
 
   /** Marks every unsettled node CANCELLED; returns the nodes that were running, to abort. */
@@ -170,12 +237,55 @@ export function createScheduler(options: { runId: string; graph: WorkflowGraph; 
       step.status = 'CANCELLED';
       step.reason = reason;
       step.finishedAt = now();
+      step.retryAt = step.wakeAt = null;
       settled++;
       emitStep('NODE_CANCELLED', node);
     }
     running = 0;
     queue.length = queueHead = 0;
     return aborted;
+  }
+
+  /**
+   * Rebuilds the bookkeeping from the stored steps: settled nodes count at their successors, RUNNING
+   * ones run again (returned), PENDING ones whose inputs all settled are decided again.
+   */
+  function restore(from: RestoredRun): GraphNode[] {
+    const active: GraphNode[] = [];
+    const decided: GraphNode[] = [];
+    const triggers: GraphNode[] = [];
+    for (const node of nodes) {
+      const step = steps[node.index]!;
+      if (!settledStepStatuses.has(step.status)) continue;
+      settled++;
+      if (step.status === 'SUCCEEDED') outputs[node.id] = step.output;
+      if (step.status === 'FAILED' && node.definition.onError === 'FAIL') failedWithFail ??= node;
+    }
+    for (const node of nodes) {
+      const step = steps[node.index]!;
+      if (settledStepStatuses.has(step.status)) decided.push(...settleEdges(node, step));
+      else if (step.status === 'RUNNING') active.push(node);
+      else if (node.incoming.length === 0) triggers.push(node);
+    }
+    restoring = true;
+    branches.restore(from.branches, steps);
+    for (const node of active) {
+      const step = steps[node.index]!;
+      branches.enter((step.branch ??= inputBranch(node)), node.id, true);
+      running++;
+    }
+    run.status = 'RUNNING';
+    run.finishedAt = null;
+    if (run.deadlineAt === null && settings.timeoutMs !== undefined) run.deadlineAt = new Date(options.now() + settings.timeoutMs);
+    log.runChanged();
+    if (from.event) log.event(from.event, null, 'RUNNING', null);
+    for (const node of triggers) enqueue(node);
+    for (const node of decided) decide(node);
+    restoring = false;
+    const launches = [...active, ...pump()];
+    branches.finishIdle();
+    finishIfSettled();
+    return launches;
   }
 
   const isOpen = () => run.status === 'RUNNING';
@@ -187,11 +297,17 @@ export function createScheduler(options: { runId: string; graph: WorkflowGraph; 
     get finished() {
       return run.status === 'SUCCEEDED' || run.status === 'FAILED' || run.status === 'CANCELLED';
     },
+    /** Draining and no node running: the run can be left as stored, to go on elsewhere. */
+    get idle() {
+      return draining && running === 0;
+    },
 
-    /** Starts the run: every trigger at once. */
+    /** Starts the run: every trigger at once; or, restored, every node that was running. */
     start(): GraphNode[] {
+      if (restored) return restore(restored);
       run.status = 'RUNNING';
       run.startedAt = now();
+      if (settings.timeoutMs !== undefined) run.deadlineAt = new Date(run.startedAt.getTime() + settings.timeoutMs);
       log.runChanged();
       for (let i = 0; i < steps.length; i++) log.touchStep(i);
       log.event('RUN_STARTED', null, 'RUNNING', null);
@@ -206,12 +322,13 @@ export function createScheduler(options: { runId: string; graph: WorkflowGraph; 
       running--;
       settled++;
       step.finishedAt = now();
+      step.retryAt = step.wakeAt = null;
       if (outcome.status === 'SUCCEEDED') {
         step.status = 'SUCCEEDED';
         step.output = outcome.output;
         step.error = null;
+        step.handle = outcome.handle ?? null;
         outputs[node.id] = outcome.output;
-        chosenHandles[node.index] = outcome.handle;
         emitStep('NODE_SUCCEEDED', node);
       } else {
         step.status = 'FAILED';
@@ -228,37 +345,37 @@ export function createScheduler(options: { runId: string; graph: WorkflowGraph; 
           }
         }
       }
-      const succeeded = outcome.status === 'SUCCEEDED';
-      let liveOut = 0;
-      for (const edge of node.outgoing) {
-        const live = succeeded && (node.handles === null || edge.sourceHandle === outcome.handle);
-        edgeState[edge.index] = live ? LIVE : DEAD;
-        if (live) liveOut++;
-      }
-      for (const edge of node.outgoing) {
-        const live = edgeState[edge.index] === LIVE;
-        edgeBranch[edge.index] = live ? branches.edgeBranch(step.branch!, edge.target.id, liveOut) : step.branch!;
-        if (live) liveInputs[edge.target.index]!++;
-        if (inputSettled(edge.target)) decide(edge.target);
-      }
+      for (const ready of settleEdges(node, step)) decide(ready);
       branches.leave(step.branch!, step.status === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED');
       const launches = pump();
       branches.finishIdle();
-      if (settled === nodes.length) {
-        const failed = failedWithFail;
-        finishRun(failed ? 'FAILED' : 'SUCCEEDED', failed ? `node "${failed.id}" failed: ${steps[failed.index]!.error}` : null);
-      }
+      finishIfSettled();
       return { launches, aborts: noNodes };
     },
 
-    /** A node's attempt failed and another follows after a backoff. */
-    retrying(node: GraphNode, failedAttempt: number, error: string): void {
+    /** A node's attempt failed and attempt `failedAttempt + 1` starts at `retryAt`. */
+    retrying(node: GraphNode, failedAttempt: number, error: string, retryAt: number): void {
       const step = steps[node.index]!;
       if (!isOpen() || step.status !== 'RUNNING') return;
       step.attempt = failedAttempt;
       step.error = error;
       emitStep('NODE_RETRYING', node);
       step.attempt = failedAttempt + 1;
+      step.retryAt = new Date(retryAt);
+      step.wakeAt = null;
+    },
+
+    /** A node started a durable wait until `wakeAt` (stored, so that a resumed node keeps it). */
+    waiting(node: GraphNode, wakeAt: number): void {
+      const step = steps[node.index]!;
+      if (!isOpen() || step.status !== 'RUNNING') return;
+      step.wakeAt = new Date(wakeAt);
+      log.touchStep(node.index);
+    },
+
+    /** Starts no more nodes: the process is shutting down and leaves the rest to another. */
+    drain(): void {
+      draining = true;
     },
 
     /** Ends the run early: `cancelRun` (CANCELLED) or a run timeout (FAILED). Returns the nodes to abort. */

@@ -13,7 +13,8 @@ export function event(runId: string, seq: number, overrides: Partial<RunCommit['
 export function step(nodeId: string, overrides: Partial<RunCommit['steps'][number]> = {}): RunCommit['steps'][number] {
   return {
     nodeId, nodeType: 'task', status: 'PENDING', attempt: 1, branch: '0', startedAt: null, finishedAt: null,
-    input: undefined, output: undefined, error: null, reason: null, ...overrides,
+    input: undefined, output: undefined, error: null, reason: null, handle: null, retryAt: null, wakeAt: null,
+    ...overrides,
   };
 }
 

@@ -61,7 +61,7 @@ describe('createRunStore', () => {
       commit(runId, {
         events: [event(runId, 1, { type: 'RUN_STARTED', nodeId: null, status: 'RUNNING', attempt: null })],
         steps: [step('a'), step('b')],
-        run: { status: 'RUNNING', startedAt: started, finishedAt: null, output: undefined, error: null },
+        run: { status: 'RUNNING', startedAt: started, finishedAt: null, output: undefined, error: null, deadlineAt: null },
       }),
     );
     await store.commit(
@@ -76,7 +76,7 @@ describe('createRunStore', () => {
           step('b', { status: 'SKIPPED', reason: 'upstream "a" chose "x"' }),
         ],
         branches: [{ id: '0', status: 'SUCCEEDED', nodeIds: ['a', 'b'], startedAt: started, finishedAt: finished }],
-        run: { status: 'SUCCEEDED', startedAt: started, finishedAt: finished, output: { done: true }, error: null },
+        run: { status: 'SUCCEEDED', startedAt: started, finishedAt: finished, output: { done: true }, error: null, deadlineAt: null },
       }),
     );
 
@@ -95,17 +95,19 @@ describe('createRunStore', () => {
       {
         runId, nodeId: 'a', nodeType: 'task', status: 'SUCCEEDED', attempt: 1, branch: '0', startedAt: started,
         finishedAt: finished, input: { n: 1 }, output: [1, 'two'], error: null, reason: null,
+        handle: null, retryAt: null, wakeAt: null,
       },
       {
         runId, nodeId: 'b', nodeType: 'task', status: 'SKIPPED', attempt: 1, branch: '0', startedAt: null,
         finishedAt: null, input: null, output: null, error: null, reason: 'upstream "a" chose "x"',
+        handle: null, retryAt: null, wakeAt: null,
       },
     ]);
     expect(await readBranches(database, runId)).toEqual([
       { runId, id: '0', status: 'SUCCEEDED', nodeIds: ['a', 'b'], startedAt: started, finishedAt: finished },
     ]);
     const [run] = await database.db.select().from(runs).where(sql`${runs.id} = ${runId}`);
-    expect(run).toMatchObject({ status: 'SUCCEEDED', startedAt: started, finishedAt: finished, output: { done: true }, error: null });
+    expect(run).toMatchObject({ status: 'SUCCEEDED', startedAt: started, finishedAt: finished, output: { done: true }, error: null, deadlineAt: null });
   });
 
   it('stores any JSON value as it was given', async () => {
@@ -116,7 +118,7 @@ describe('createRunStore', () => {
     ];
     const store = createRunStore(database);
     await store.commit(commit(runId, { steps: values.map((value, i) => step(`n${i}`, { input: value, output: value })) }));
-    await store.commit(commit(runId, { run: { status: 'RUNNING', startedAt: null, finishedAt: null, output: '42', error: null } }));
+    await store.commit(commit(runId, { run: { status: 'RUNNING', startedAt: null, finishedAt: null, output: '42', error: null, deadlineAt: null } }));
 
     const stored = new Map((await readSteps(database, runId)).map((s) => [s.nodeId, s]));
     values.forEach((value, i) => {
@@ -299,8 +301,8 @@ describe('readUnfinishedRuns', () => {
     const store = createRunStore(database);
     const at = new Date();
     await Promise.all([
-      store.commit(commit(running, { run: { status: 'RUNNING', startedAt: at, finishedAt: null, output: null, error: null } })),
-      store.commit(commit(done, { run: { status: 'FAILED', startedAt: at, finishedAt: at, output: null, error: 'boom' } })),
+      store.commit(commit(running, { run: { status: 'RUNNING', startedAt: at, finishedAt: null, output: null, error: null, deadlineAt: null } })),
+      store.commit(commit(done, { run: { status: 'FAILED', startedAt: at, finishedAt: at, output: null, error: 'boom', deadlineAt: null } })),
     ]);
 
     const unfinished = new Map((await readUnfinishedRuns(database)).map((run) => [run.id, run.status]));

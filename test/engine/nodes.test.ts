@@ -16,17 +16,21 @@ import { createManualClock } from '../helpers/manual-clock.js';
 function context(overrides: Partial<NodeContext> = {}): NodeContext {
   const input = overrides.input ?? { status: 200, kind: 'b', count: 2 };
   const runInput = overrides.runInput ?? { hello: 'world' };
+  const clock = overrides.clock ?? createManualClock();
+  const signal = overrides.signal ?? new AbortController().signal;
   return {
     runId: 'run-1',
     nodeId: 'node',
     attempt: 1,
     input,
     runInput,
-    signal: new AbortController().signal,
-    clock: createManualClock(),
+    signal,
+    clock,
     log: () => undefined,
     evaluate: (source) => evaluate(source, { input, nodes: {}, run: { id: 'run-1', input: runInput } }),
     allowPrivateNetwork: true,
+    idempotencyKey: 'run-1:node:0',
+    wait: (ms) => clock.sleep(ms, signal),
     ...overrides,
   };
 }

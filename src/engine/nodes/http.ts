@@ -148,6 +148,8 @@ export function createHttpNodeType(options: { lookup?: LookupAll } = {}): NodeTy
     run: async (params, ctx) => {
       ctx.signal.throwIfAborted();
       const request = buildRequest(params);
+      // A receiver can drop the repeat of a request that a crash made the node send twice.
+      if (!request.headers.has('idempotency-key')) request.headers.set('idempotency-key', ctx.idempotencyKey);
       const label = `${request.method} ${request.url.origin}${request.url.pathname}`;
       const timer = deadline(params.timeoutMs, ctx);
       const signal = timer.signal ? AbortSignal.any([ctx.signal, timer.signal]) : ctx.signal;

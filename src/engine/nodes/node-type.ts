@@ -23,6 +23,16 @@ export interface NodeContext {
   evaluate(expression: string): Promise<unknown>;
   /** Whether the http node may reach loopback and private addresses (HTTP_ALLOW_PRIVATE). */
   allowPrivateNetwork: boolean;
+  /**
+   * `<runId>:<nodeId>:<Run.retries>`: the same for every attempt of this node in this run, also after
+   * a crash, so that a receiver can drop a repeat; a retryRun makes a new one.
+   */
+  idempotencyKey: string;
+  /**
+   * A durable wait: sleeps `ms` (cut short when the signal aborts). Its deadline is stored, so a node
+   * resumed after a crash or a shutdown waits only for what is left of it.
+   */
+  wait(ms: number): Promise<void>;
 }
 
 /** A handler's result: its output and, for condition/switch, the one handle it chose. */
