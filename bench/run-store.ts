@@ -14,7 +14,7 @@ type Store = { commit(commit: RunCommit): Promise<void> };
 
 /** One transaction per commit, all issued at once: what the store would be without grouping. */
 function perCommitStore(database: Database): Store {
-  return { commit: (commit) => writeBatchRows(database.db, batchRows([commit]), 8 * 1024 * 1024) };
+  return { commit: (commit) => database.db.transaction((tx) => writeBatchRows(tx, batchRows([commit]), 8 * 1024 * 1024)) };
 }
 
 /** The commits a small run makes: start (3 steps PENDING), each node running then done, then the end. */

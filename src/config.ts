@@ -32,6 +32,14 @@ const envSchema = z.object({
   MAX_QUERY_DEPTH: positiveInt(100).default(12),
   MAX_QUERY_COST: positiveInt(1_000_000).default(5_000),
   SUBSCRIBER_MAX_QUEUE: positiveInt(1_000_000).default(10_000),
+  RUN_LEASE_MS: positiveInt(3_600_000).default(10_000),
+  SHUTDOWN_GRACE_MS: z.coerce
+    .number({ error: 'expected a whole number' })
+    .int({ error: 'expected a whole number' })
+    .min(0, { error: 'expected a whole number of at least 0' })
+    .max(3_600_000, { error: 'expected a whole number of at most 3600000' })
+    .default(10_000),
+  RUN_CAPACITY: positiveInt(1_000_000).default(1000),
 });
 
 /** Everything the server is configured with. */
@@ -55,6 +63,12 @@ export interface Config {
   maxQueryCost: number;
   /** Events queued for one subscriber before it is dropped as too slow. */
   subscriberMaxQueue: number;
+  /** How long a run's lease lasts unless renewed; another process takes the run over after it. */
+  runLeaseMs: number;
+  /** How long a stopping process lets running node attempts finish before it leaves them to resume. */
+  shutdownGraceMs: number;
+  /** Most runs one process drives at once; the rest wait QUEUED for a process with room. */
+  runCapacity: number;
 }
 
 /** A setting had a value that cannot be used; the message names the variable. */
@@ -94,5 +108,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxQueryDepth: e.MAX_QUERY_DEPTH,
     maxQueryCost: e.MAX_QUERY_COST,
     subscriberMaxQueue: e.SUBSCRIBER_MAX_QUEUE,
+    runLeaseMs: e.RUN_LEASE_MS,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    runCapacity: e.RUN_CAPACITY,
   };
 }

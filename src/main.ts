@@ -1,6 +1,7 @@
-// Entry point: config → database → migrations → server; SIGTERM/SIGINT stop it cleanly.
+// Entry point: config → DATA_DIR lock → database → migrations → server; SIGTERM/SIGINT drain it.
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDb } from './db/client.js';
+import { DataDirInUseError, lockDataDir, type DataDirLock } from './db/data-dir-lock.js';
 import { migrateDb } from './db/migrate.js';
 import { buildServer } from './server.js';
 
@@ -16,6 +17,17 @@ async function main(): Promise<void> {
     throw error;
   }
 
+  // PGlite must never be opened by two processes: the lock dies with this process, however it ends.
+  let lock: DataDirLock | undefined;
+  try {
+    if (!config.databaseUrl) lock = await lockDataDir(config.dataDir);
+  } catch (error) {
+    if (error instanceof DataDirInUseError) {
+      console.error(`braid: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
   const database = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await migrateDb(database);
   const server = buildServer({ config, database });
@@ -23,9 +35,6 @@ async function main(): Promise<void> {
 
   console.log(`braid: GraphQL at ${started.url} (GraphiQL in a browser; graphql-ws on the same path)`);
   console.log(`braid: database ${database.driver === 'postgres' ? 'PostgreSQL' : `PGlite in ${config.dataDir}`}`);
-  if (started.recoveredRuns > 0) {
-    console.log(`braid: ${started.recoveredRuns} run(s) interrupted by the last stop were marked FAILED`);
-  }
   if (started.devApiKey) {
     console.log('braid: dev mode (no ADMIN_TOKEN): organization "default", ADMIN key for this start:');
     console.log(`  Authorization: Bearer ${started.devApiKey}`);
@@ -36,10 +45,11 @@ async function main(): Promise<void> {
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`braid: ${signal}: stopping (live runs end CANCELLED)`);
+    console.log(`braid: ${signal}: draining (running steps get up to ${config.shutdownGraceMs} ms; unfinished runs go on elsewhere or at the next start)`);
     server
       .stop()
       .then(() => database.close())
+      .then(() => lock?.release())
       .then(
         () => process.exit(0),
         (error: unknown) => {

@@ -1,5 +1,6 @@
 // The server: node:http with yoga at /graphql (HTTP, SSE, GraphiQL), graphql-ws on the same port and
-// path, /health; request bodies bounded. Wires the engine to the database store and the pubsub.
+// path, /health; request bodies bounded. Wires the run service (engine, store, leases) to the pubsub,
+// takes unfinished runs over after it listens, and drains on stop.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
@@ -10,9 +11,11 @@ import { ensureDevOrganization } from './db/queries/organizations.js';
 import { createRunStore } from './db/run-store.js';
 import { builtinNodeTypes, createEngine, type Clock, type NodeRegistry } from './engine/index.js';
 import { createPubSub } from './pubsub.js';
+import type { ServerPubSub } from './runs/event-feed.js';
+import { createGraphCache } from './runs/graphs.js';
+import { createRunService } from './runs/run-service.js';
 import type { Services } from './schema/context.js';
 import { useGraphqlWs } from './schema/graphql-ws.js';
-import { createRunControl, type ServerPubSub } from './schema/run-control.js';
 import { createStreamTracker } from './schema/stream-tracker.js';
 import { createBraidYoga } from './schema/yoga.js';
 import { createKeyCache } from './schema/auth.js';
@@ -31,21 +34,24 @@ export interface StartedServer {
   url: string;
   /** Dev mode only (no ADMIN_TOKEN): the ADMIN key of organization "default" made for this start. */
   devApiKey?: string;
-  /** Runs a crashed process had left QUEUED/RUNNING, settled as FAILED on start. */
-  recoveredRuns: number;
 }
 
 export interface BraidServer {
+  /** Listens, then takes unfinished runs over in the background. */
   start(port?: number, host?: string): Promise<StartedServer>;
-  /** Stops accepting, cancels live runs ("server shutting down"), closes sockets. Idempotent. */
+  /**
+   * Drains: takes no new runs or connections, lets running node attempts finish for up to
+   * SHUTDOWN_GRACE_MS, leaves the rest as stored (to resume elsewhere or on the next start), releases
+   * its leases and closes every socket (graphql-ws with 1001; SSE streams end without completing).
+   * Never cancels or fails a run. Idempotent.
+   */
   stop(): Promise<void>;
   readonly services: Services;
+  /** Resolves once the runs left unfinished when the server started were taken over (after `start`). */
+  readonly tookOver: Promise<void>;
 }
 
 export const devOrganizationName = 'default';
-
-/** How long a stopping server waits for subscribers to take their last events. */
-const shutdownGraceMs = 5000;
 
 export function buildServer(deps: ServerDeps): BraidServer {
   const { config, database } = deps;
@@ -57,17 +63,26 @@ export function buildServer(deps: ServerDeps): BraidServer {
   // PGlite writes on the main thread: gathering commits for 10 ms makes fewer, larger writes and
   // leaves the loop free for the I/O of the nodes just started (seed on PGlite: 217–220 → 207–211 ms
   // makespan). PostgreSQL writes off-thread, so its batches go at the end of each loop turn.
-  const store = createRunStore(database, { gatherMs: database.driver === 'pglite' ? 10 : 0 });
-  const runs = createRunControl({
+  const log = (message: string, data?: Record<string, unknown>) => console.error(`braid: ${message}`, data ?? '');
+  const runs = createRunService({
     database,
     pubsub,
-    registry,
-    createEngine: (onCommitted) =>
+    graphs: createGraphCache(database.db, registry),
+    leaseMs: config.runLeaseMs,
+    capacity: config.runCapacity,
+    log,
+    createEngine: ({ onCommitted, epochOf, notify }) =>
       createEngine({
-        store,
+        store: createRunStore(database, {
+          gatherMs: database.driver === 'pglite' ? 10 : 0,
+          // Alone on PGlite nobody else can take a run: fencing would only cost a statement.
+          ...(database.driver === 'postgres' ? { epochOf } : {}),
+          ...(notify ? { notify } : {}),
+        }),
         registry,
         allowPrivateNetwork: config.httpAllowPrivate,
         onCommitted,
+        log,
         ...(deps.clock ? { clock: deps.clock } : {}),
       }),
   });
@@ -76,7 +91,10 @@ export function buildServer(deps: ServerDeps): BraidServer {
   let devApiKey: string | undefined;
   let yoga = createBraidYoga(services, {});
 
+  let draining = false;
   const http = createServer((req, res) => {
+    // A draining server answers what it is asked but asks keep-alive clients to go elsewhere.
+    if (draining) res.setHeader('connection', 'close');
     handle(req, res).catch((error: unknown) => {
       console.error('request failed', error);
       if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Unexpected error.' }] });
@@ -117,11 +135,13 @@ export function buildServer(deps: ServerDeps): BraidServer {
   });
 
   let stopping: Promise<void> | undefined;
+  const tookOver = { resolve: () => {}, promise: Promise.resolve() };
+  tookOver.promise = new Promise<void>((resolve) => (tookOver.resolve = resolve));
 
   return {
     services,
+    tookOver: tookOver.promise,
     async start(port = config.port, host) {
-      const recoveredRuns = await runs.recoverInterrupted();
       if (!config.adminToken) {
         devApiKey = (await ensureDevOrganization(database.db, devOrganizationName)).secret;
         yoga = createBraidYoga(services, { devApiKey });
@@ -136,22 +156,25 @@ export function buildServer(deps: ServerDeps): BraidServer {
       });
       const address = http.address() as AddressInfo;
       const shownHost = host && host !== '0.0.0.0' && host !== '::' ? host : 'localhost';
+      // Unfinished runs (a crash, a deploy) are taken over in the background: the port is open already.
+      runs.open().then(tookOver.resolve, (error: unknown) => {
+        log('taking runs over failed', { error: String(error) });
+        tookOver.resolve();
+      });
       return {
         port: address.port,
         url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${address.port}/graphql`,
-        recoveredRuns,
         ...(devApiKey ? { devApiKey } : {}),
       };
     },
     stop() {
       return (stopping ??= (async () => {
+        draining = true;
         const closed = new Promise<void>((resolve) => (http.listening ? http.close(() => resolve()) : resolve()));
-        // Live runs end CANCELLED and their final events still reach the subscribers.
-        await runs.stop();
-        pubsub.events.close();
-        pubsub.runs.close();
-        // Subscribers get their last events and "complete" before the sockets close.
-        await streams.drained(shutdownGraceMs);
+        http.closeIdleConnections();
+        // Running attempts finish (or are left to resume); nothing is cancelled. Subscribers of runs
+        // that finished meanwhile got their final events; the others resubscribe elsewhere with afterSeq.
+        await runs.drain(config.shutdownGraceMs);
         // graphql-ws says goodbye (1001) to every client; one that cannot read it is cut off after a grace.
         const disposing = ws?.dispose() ?? Promise.resolve();
         await Promise.race([disposing, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);

@@ -62,6 +62,18 @@ describe('architecture (STYLE.md)', () => {
     }
   });
 
+  it('runs/ uses engine and db; engine and db never import runs/; schema/ never drives the engine', () => {
+    expect(under('runs/').length).toBeGreaterThan(3);
+    for (const file of under('runs/')) {
+      for (const target of file.imports.local) expect(`${file.path} → ${target}`).toMatch(/→ (runs\/|engine\/index\.ts|db\/|pubsub\.ts)/);
+      expect(file.imports.packages.join(' '), file.path).not.toMatch(/graphql|@pothos/);
+    }
+    for (const file of [...under('engine/'), ...under('db/')]) {
+      expect(file.imports.local.filter((t) => t.startsWith('runs/')), file.path).toEqual([]);
+    }
+    for (const file of under('schema/')) expect(file.text, file.path).not.toMatch(/createEngine|\.startRun\(/);
+  });
+
   it('schema/ reaches the engine only through engine/index.ts', () => {
     for (const file of under('schema/')) {
       for (const target of file.imports.local.filter((t) => t.startsWith('engine/'))) {
@@ -74,8 +86,9 @@ describe('architecture (STYLE.md)', () => {
     for (const file of sources) {
       if (file.path !== 'config.ts') expect(file.text, file.path).not.toMatch(/process\.env/);
       if (file.path !== 'main.ts') expect(file.text, file.path).not.toMatch(/process\.exit\(/);
-      // db/data-dir-lock.ts listens on a Unix socket in DATA_DIR (the lock), not on a port.
-      if (file.path !== 'server.ts' && file.path !== 'db/data-dir-lock.ts') expect(file.text, file.path).not.toMatch(/\.listen\(/);
+      // db/data-dir-lock.ts listens on a Unix socket in DATA_DIR (the lock), not on a port; a Postgres
+      // LISTEN (`.listen(channels.…`) opens none either.
+      if (file.path !== 'server.ts' && file.path !== 'db/data-dir-lock.ts') expect(file.text, file.path).not.toMatch(/\.listen\((?!channels\.)/);
     }
   });
 });

@@ -16,6 +16,9 @@ describe('loadConfig', () => {
       maxQueryDepth: 12,
       maxQueryCost: 5000,
       subscriberMaxQueue: 10000,
+      runLeaseMs: 10000,
+      shutdownGraceMs: 10000,
+      runCapacity: 1000,
     });
   });
 

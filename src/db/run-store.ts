@@ -1,9 +1,12 @@
 // The engine's RunStore on the database, with group commit: while one write is in flight, the commits
-// of every run queue up, and the next write takes them all in one transaction.
-import { DrizzleQueryError } from 'drizzle-orm/errors';
+// of every run queue up, and the next write takes them all in one transaction. Writes are fenced by
+// each run's lease epoch, retried while the connection is lost, and announced to other processes.
 import type { Database } from './client.js';
+import { isTransientDbError } from './db-errors.js';
 import type { RunCommit } from './run-commit.js';
-import { batchRows, writeBatchRows } from './write-commits.js';
+import { RunCommitError, LeaseLostError, writeBatchTransaction } from './write-commits.js';
+
+export { LeaseLostError, RunCommitError } from './write-commits.js';
 
 /** A transaction that committed, as told to `onCommitted`. */
 export interface CommittedBatch {
@@ -22,6 +25,15 @@ export interface RunStoreOptions {
    * the current event-loop turn only.
    */
   gatherMs?: number;
+  /**
+   * The lease epoch this process holds on a run, or undefined to write it unfenced. A commit of a run
+   * whose stored epoch differs writes nothing and rejects with LeaseLostError.
+   */
+  epochOf?: (runId: string) => number | undefined;
+  /** NOTIFY this channel in each transaction with what it stored (run ids, seqs, new statuses). */
+  notify?: { channel: string; sender: string };
+  /** How long a batch keeps being retried while the database is unreachable (default 30 s). */
+  retryForMs?: number;
 }
 
 /** Counters since the store was created. */
@@ -39,8 +51,9 @@ export interface DbRunStore {
   /**
    * Persists `commit`; resolves once the transaction holding it committed. Commits resolve in call
    * order. Never waits for another write to begin: it queues behind the write in flight.
-   * If a batch fails, its commits are retried run by run, each run in a transaction of its own, so
-   * only the commits of the run at fault reject (with the database error as `cause`).
+   * A lost connection is retried with backoff for `retryForMs`. If a batch fails otherwise, its
+   * commits are retried run by run, so only the commits of the run at fault reject (RunCommitError,
+   * with the database error as `cause`); a run whose lease moved on rejects with LeaseLostError.
    */
   commit(commit: RunCommit): Promise<void>;
   /** Resolves when every commit made so far has settled. */
@@ -54,42 +67,38 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
-/** Raised for a commit whose write failed; `cause` holds the driver's error (a PostgresError, say). */
-export class RunCommitError extends Error {
-  override name = 'RunCommitError';
-  constructor(runId: string, error: unknown) {
-    // drizzle's DrizzleQueryError carries every parameter in its message: a whole batch of rows.
-    const cause = error instanceof DrizzleQueryError && error.cause ? error.cause : error;
-    super(`persisting run ${runId} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-  }
-}
-
 // Captured at load: a test faking timers must not stall the store.
 const defer = setImmediate;
 const later = setTimeout;
+const sleep = (ms: number) => new Promise<void>((resolve) => later(resolve, ms));
 
 /** Creates the database-backed RunStore of `database` (structurally the engine's `RunStore`). */
 export function createRunStore(database: Database, options: RunStoreOptions = {}): DbRunStore {
   const maxChars = options.maxStatementChars ?? 8 * 1024 * 1024;
   const gatherMs = options.gatherMs ?? 0;
+  const retryForMs = options.retryForMs ?? 30_000;
   const counters = { commits: 0, transactions: 0, failedTransactions: 0 };
   let queue: Pending[] = [];
   let writing = 0;
   let flushing: Promise<void> | null = null;
 
-  /** Writes `batch` in one transaction; returns the error, or null once committed. */
-  async function write(batch: readonly Pending[]): Promise<{ error: unknown } | null> {
-    const started = performance.now();
+  /** Writes `batch` in one transaction, retrying lost connections; returns the error, or the runs fenced off. */
+  async function write(batch: readonly Pending[]): Promise<{ error: unknown } | { lost: ReadonlySet<string> }> {
     const commits = batch.map((p) => p.commit);
-    try {
-      await writeBatchRows(database.db, batchRows(commits), maxChars);
-    } catch (error) {
-      counters.failedTransactions++;
-      return { error };
+    const giveUpAt = performance.now() + retryForMs;
+    for (let backoff = 50; ; backoff = Math.min(backoff * 2, 2000)) {
+      const started = performance.now();
+      try {
+        const lost = await writeBatchTransaction(database.db, commits, { maxChars, epochOf: options.epochOf, notify: options.notify });
+        counters.transactions++;
+        notify({ commits, durationMs: performance.now() - started });
+        return { lost };
+      } catch (error) {
+        counters.failedTransactions++;
+        if (!isTransientDbError(error) || performance.now() + backoff > giveUpAt) return { error };
+        await sleep(backoff);
+      }
     }
-    counters.transactions++;
-    notify({ commits, durationMs: performance.now() - started });
-    return null;
   }
 
   function notify(batch: CommittedBatch): void {
@@ -103,17 +112,24 @@ export function createRunStore(database: Database, options: RunStoreOptions = {}
     }
   }
 
+  function settle(batch: readonly Pending[], result: { lost: ReadonlySet<string> }): void {
+    for (const p of batch) {
+      if (result.lost.has(p.commit.runId)) p.reject(new LeaseLostError(p.commit.runId));
+      else p.resolve();
+    }
+  }
+
   async function writeBatch(batch: readonly Pending[]): Promise<void> {
-    const failed = await write(batch);
-    if (!failed) return resolveAll(batch);
+    const result = await write(batch);
+    if ('lost' in result) return settle(batch, result);
     const runs = groupByRun(batch);
-    if (runs.length === 1) return rejectAll(batch, failed.error);
-    // One run's bad data (a \u0000 in an output, say) must not fail the runs that shared its batch:
-    // write each run alone, so that only the one at fault rejects.
+    if (runs.length === 1 || isTransientDbError(result.error)) return rejectAll(batch, result.error);
+    // One run's bad data must not fail the runs that shared its batch: write each run alone, so that
+    // only the one at fault rejects.
     for (const run of runs) {
-      const runFailed = await write(run);
-      if (runFailed) rejectAll(run, runFailed.error);
-      else resolveAll(run);
+      const alone = await write(run);
+      if ('lost' in alone) settle(run, alone);
+      else rejectAll(run, alone.error);
     }
   }
 
@@ -156,10 +172,6 @@ function groupByRun(batch: readonly Pending[]): Pending[][] {
     else runs.set(p.commit.runId, [p]);
   }
   return [...runs.values()];
-}
-
-function resolveAll(batch: readonly Pending[]): void {
-  for (const p of batch) p.resolve();
 }
 
 function rejectAll(batch: readonly Pending[], cause: unknown): void {

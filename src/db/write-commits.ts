@@ -1,5 +1,7 @@
-// Writes a batch of run commits in one transaction: one statement per table (per chunk), not per row.
+// Writes a batch of run commits in one transaction: one statement per table (per chunk), not per row;
+// fenced by the runs' lease epochs and announced with NOTIFY when asked.
 import { eq, getTableColumns, sql } from 'drizzle-orm';
+import { DrizzleQueryError } from 'drizzle-orm/errors';
 import type { Db } from './client.js';
 import { excludedSet, jsonChunks, recordsetSelect, recordsetSource, setFrom } from './recordset.js';
 import type { RunCommit } from './run-commit.js';
@@ -68,25 +70,116 @@ const branchesUpsert = {
   set: excludedSet(branchColumns, [branches.runId, branches.id]),
 };
 
-/** Writes `rows` in one transaction; every statement carries up to about `maxChars` of JSON. */
-export async function writeBatchRows(db: Db, rows: BatchRows, maxChars: number): Promise<void> {
-  if (rows.events.length + rows.steps.length + rows.branches.length + rows.runs.length === 0) return;
-  await db.transaction(async (tx) => {
-    for (const json of jsonChunks(rows.events, maxChars)) {
-      await tx.insert(runEvents).select(recordsetSelect(eventColumns, json));
-    }
-    for (const json of jsonChunks(rows.steps, maxChars)) {
-      await tx.insert(steps).select(recordsetSelect(stepColumns, json)).onConflictDoUpdate(stepsUpsert);
-    }
-    for (const json of jsonChunks(rows.branches, maxChars)) {
-      await tx.insert(branches).select(recordsetSelect(branchColumns, json)).onConflictDoUpdate(branchesUpsert);
-    }
-    for (const json of jsonChunks(rows.runs, maxChars)) {
-      await tx
-        .update(runs)
-        .set(setFrom(runStateColumns, 'v'))
-        .from(recordsetSource({ id: runIdColumn, ...runStateColumns }, json, 'v'))
-        .where(eq(runs.id, sql`${sql.identifier('v')}.${sql.identifier('id')}`));
-    }
+/** Raised for a commit whose write failed; `cause` holds the driver's error (a PostgresError, say). */
+export class RunCommitError extends Error {
+  override name = 'RunCommitError';
+  constructor(runId: string, error: unknown) {
+    // drizzle's DrizzleQueryError carries every parameter in its message: a whole batch of rows.
+    const cause = error instanceof DrizzleQueryError && error.cause ? error.cause : error;
+    super(`persisting run ${runId} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/** Raised for a commit of a run whose lease another process took over: nothing of it was written. */
+export class LeaseLostError extends Error {
+  override name = 'LeaseLostError';
+  constructor(readonly runId: string) {
+    super(`run ${runId} is driven by another process now (its lease moved on); nothing was written`);
+  }
+}
+
+export interface BatchOptions {
+  /** Every statement carries up to about this much JSON. */
+  maxChars: number;
+  /** The epoch this process holds on a run; undefined writes it unfenced. */
+  epochOf?: ((runId: string) => number | undefined) | undefined;
+  notify?: { channel: string; sender: string } | undefined;
+}
+
+// NOTIFY payloads stop at 8,000 bytes; ids are ASCII, so characters are bytes.
+const maxNotifyChars = 7_900;
+
+/**
+ * Writes `commits` in one transaction. Runs whose stored epoch is not the one this process holds are
+ * left out (their rows locked first, so no claim slips in between); returns their ids.
+ */
+export async function writeBatchTransaction(db: Db, commits: readonly RunCommit[], options: BatchOptions): Promise<Set<string>> {
+  return db.transaction(async (tx) => {
+    const lost = options.epochOf ? await fencedOff(tx as unknown as Db, commits, options.epochOf) : new Set<string>();
+    const kept = lost.size === 0 ? commits : commits.filter((c) => !lost.has(c.runId));
+    await writeBatchRows(tx as unknown as Db, batchRows(kept), options.maxChars);
+    if (options.notify && kept.length > 0) await notifyStored(tx as unknown as Db, kept, options.notify);
+    return lost;
   });
+}
+
+/** Locks the fenced runs of the batch; returns those whose epoch moved on. */
+async function fencedOff(tx: Db, commits: readonly RunCommit[], epochOf: (runId: string) => number | undefined): Promise<Set<string>> {
+  const fenced = new Map<string, number>();
+  for (const { runId } of commits) {
+    const epoch = epochOf(runId);
+    if (epoch !== undefined) fenced.set(runId, epoch);
+  }
+  const lost = new Set(fenced.keys());
+  if (fenced.size === 0) return lost;
+  const json = JSON.stringify([...fenced].map(([id, epoch]) => ({ id, epoch })));
+  const held = (await tx.execute(sql`
+    select r.id from ${runs} r join json_to_recordset(${json}::json) as v(id text, epoch int)
+      on r.id = v.id and r.epoch = v.epoch
+    order by r.id for no key update of r`)) as unknown as { id: string }[] | { rows: { id: string }[] };
+  for (const row of Array.isArray(held) ? held : held.rows) lost.delete(row.id);
+  return lost;
+}
+
+/** One NOTIFY per ~7,900 characters: `{"p":sender,"r":[[runId, firstSeq, lastSeq, status|null], …]}`. */
+async function notifyStored(tx: Db, commits: readonly RunCommit[], notify: { channel: string; sender: string }): Promise<void> {
+  const byRun = new Map<string, [string, number, number, string | null]>();
+  for (const c of commits) {
+    const first = c.events[0]?.seq ?? 0;
+    const last = c.events.at(-1)?.seq ?? 0;
+    const entry = byRun.get(c.runId);
+    if (!entry) byRun.set(c.runId, [c.runId, first, last, c.run?.status ?? null]);
+    else {
+      if (entry[1] === 0) entry[1] = first;
+      if (last > 0) entry[2] = last;
+      if (c.run) entry[3] = c.run.status;
+    }
+  }
+  const head = `{"p":${JSON.stringify(notify.sender)},"r":[`;
+  const payloads: string[] = [];
+  let parts: string[] = [];
+  let size = head.length + 2;
+  for (const entry of byRun.values()) {
+    const part = JSON.stringify(entry);
+    if (parts.length > 0 && size + part.length + 1 > maxNotifyChars) {
+      payloads.push(`${head}${parts.join(',')}]}`);
+      parts = [];
+      size = head.length + 2;
+    }
+    parts.push(part);
+    size += part.length + 1;
+  }
+  if (parts.length > 0) payloads.push(`${head}${parts.join(',')}]}`);
+  await tx.execute(sql`select pg_notify(${notify.channel}, p) from json_array_elements_text(${JSON.stringify(payloads)}::json) as p`);
+}
+
+/** Writes `rows` within transaction `tx`; every statement carries up to about `maxChars` of JSON. */
+export async function writeBatchRows(tx: Db, rows: BatchRows, maxChars: number): Promise<void> {
+  // A retried transaction whose COMMIT did land once must not fail on its own events.
+  for (const json of jsonChunks(rows.events, maxChars)) {
+    await tx.insert(runEvents).select(recordsetSelect(eventColumns, json)).onConflictDoNothing();
+  }
+  for (const json of jsonChunks(rows.steps, maxChars)) {
+    await tx.insert(steps).select(recordsetSelect(stepColumns, json)).onConflictDoUpdate(stepsUpsert);
+  }
+  for (const json of jsonChunks(rows.branches, maxChars)) {
+    await tx.insert(branches).select(recordsetSelect(branchColumns, json)).onConflictDoUpdate(branchesUpsert);
+  }
+  for (const json of jsonChunks(rows.runs, maxChars)) {
+    await tx
+      .update(runs)
+      .set(setFrom(runStateColumns, 'v'))
+      .from(recordsetSource({ id: runIdColumn, ...runStateColumns }, json, 'v'))
+      .where(eq(runs.id, sql`${sql.identifier('v')}.${sql.identifier('id')}`));
+  }
 }

@@ -1,8 +1,10 @@
 // The engine's public surface: the only module the rest of Braid imports from src/engine.
-export { createEngine, type Engine, type EngineOptions, type RunHandle, type StartRunOptions } from './engine.js';
+export { createEngine, type Engine, type EngineOptions, type RunEnd, type RunHandle, type StartRunOptions } from './engine.js';
+export type { RestoredRun } from './scheduler.js';
+export { stepsToRetry } from './retry-plan.js';
 export { compileWorkflow, validateWorkflow, type ValidationResult, type WorkflowGraph } from './graph.js';
 export { builtinNodeTypes, createNodeRegistry } from './nodes/index.js';
-export type { NodeContext, NodeRegistry, NodeResult, NodeType } from './nodes/node-type.js';
+export type { Log, NodeContext, NodeRegistry, NodeResult, NodeType } from './nodes/node-type.js';
 export { createMemoryStore, type MemoryStore, type StoredRun } from './memory-store.js';
 export type { RunStore } from './store.js';
 export { systemClock, type Clock } from './clock.js';

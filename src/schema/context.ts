@@ -3,9 +3,9 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/client.js';
 import type { Role } from '../db/queries/api-keys.js';
 import type { NodeRegistry } from '../engine/index.js';
-import type { RunControl } from './run-control.js';
+import type { ServerPubSub } from '../runs/event-feed.js';
+import type { RunService } from '../runs/run-service.js';
 import type { StreamTracker } from './stream-tracker.js';
-import type { ServerPubSub } from './run-control.js';
 import type { KeyCache } from './auth.js';
 
 /** An authenticated API key: everything it may touch lies in `organizationId`. */
@@ -20,7 +20,7 @@ export interface Services {
   config: Config;
   database: Database;
   registry: NodeRegistry;
-  runs: RunControl;
+  runs: RunService;
   pubsub: ServerPubSub;
   /** The subscription streams being served (a stopping server lets them finish). */
   streams: StreamTracker;

@@ -12,7 +12,9 @@ import { keysetConnection } from './connections.js';
 import { organizationOf } from './context.js';
 import { ForbiddenError, NotFoundError } from './errors.js';
 import { BranchRef, RunConnection, RunRef, StepRef, WorkflowRef } from './refs.js';
-import { StoredDefinitionInvalidError } from './run-control.js';
+import { StoredDefinitionInvalidError } from '../runs/graphs.js';
+import { RunNotRetriableError, UnavailableError } from '../runs/run-service.js';
+import { GraphQLError } from 'graphql';
 import { liveFeedError } from './subscriptions.js';
 import { fieldIssue, nulIssue, ValidationError } from './validation.js';
 
@@ -42,6 +44,7 @@ RunRef.implement({
     }),
     error: t.exposeString('error', { nullable: true }),
     idempotencyKey: t.exposeString('idempotencyKey', { nullable: true }),
+    retries: t.exposeInt('retries', { description: 'How many times retryRun ran the run again.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
     finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
@@ -136,9 +139,28 @@ builder.mutationFields((t) => ({
         const input = args.input ?? null;
         return await context.services.runs.start({ organizationId, workflow, input, idempotencyKey: key });
       } catch (error) {
-        if (error instanceof StoredDefinitionInvalidError) throw new ValidationError(error.issues);
-        throw error;
+        throw expectedFailure(error);
       }
+    },
+  }),
+  retryRun: t.field({
+    type: RunRef,
+    description:
+      'Runs a FAILED or CANCELLED run again, as the same run and workflow version, from where it stopped: ' +
+      'its FAILED and CANCELLED steps (and those skipped only because of them) run again; SUCCEEDED ' +
+      'steps keep their outputs. Any other status is a ValidationError.',
+    authScopes: { editor: true },
+    errors: { types: [ValidationError, NotFoundError, ForbiddenError], union: { name: 'RetryRunResult' } },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, args, context) => {
+      let run;
+      try {
+        run = await context.services.runs.retry(organizationOf(context), String(args.id));
+      } catch (error) {
+        throw expectedFailure(error);
+      }
+      if (!run) throw new NotFoundError('run', String(args.id));
+      return run;
     },
   }),
   cancelRun: t.field({
@@ -155,6 +177,14 @@ builder.mutationFields((t) => ({
     },
   }),
 }));
+
+/** The run layer's expected failures as the API's: result-union errors, or UNAVAILABLE while draining. */
+function expectedFailure(error: unknown): unknown {
+  if (error instanceof StoredDefinitionInvalidError) return new ValidationError(error.issues);
+  if (error instanceof RunNotRetriableError) return new ValidationError([fieldIssue('id', error.message)], 'retry');
+  if (error instanceof UnavailableError) return new GraphQLError(error.message, { extensions: { code: 'UNAVAILABLE' } });
+  return error;
+}
 
 builder.subscriptionField('runUpdates', (t) =>
   t.field({

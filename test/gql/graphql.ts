@@ -55,6 +55,8 @@ export type RunEventType =
   | 'NODE_SUCCEEDED'
   | 'RUN_CANCELLED'
   | 'RUN_FAILED'
+  | 'RUN_RESUMED'
+  | 'RUN_RETRIED'
   | 'RUN_STARTED'
   | 'RUN_SUCCEEDED';
 

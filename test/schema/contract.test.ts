@@ -31,6 +31,7 @@ it('has the queries, mutations and subscriptions of the contract', () => {
   expect(signature(mutation.updateWorkflow)).toBe('id: ID!, input: UpdateWorkflowInput! -> UpdateWorkflowResult!');
   expect(signature(mutation.startRun)).toBe('workflowId: ID!, input: JSON, idempotencyKey: String -> StartRunResult!');
   expect(signature(mutation.cancelRun)).toBe('id: ID! -> CancelRunResult!');
+  expect(signature(mutation.retryRun)).toBe('id: ID! -> RetryRunResult!');
 
   const subscription = fieldsOf('Subscription');
   expect(signature(subscription.runEvents)).toBe('runId: ID!, afterSeq: Int -> RunEvent!');
@@ -49,6 +50,7 @@ it('returns result unions of the success object and errors implementing Error', 
   expect(members('UpdateWorkflowResult')).toEqual(expect.arrayContaining(['Workflow', 'ValidationError', 'NotFoundError']));
   expect(members('StartRunResult')).toEqual(expect.arrayContaining(['Run', 'NotFoundError']));
   expect(members('CancelRunResult')).toEqual(expect.arrayContaining(['Run', 'NotFoundError']));
+  expect(members('RetryRunResult')).toEqual(expect.arrayContaining(['Run', 'ValidationError', 'NotFoundError']));
   for (const error of ['ValidationError', 'NotFoundError', 'ForbiddenError']) {
     const type = schema.getType(error);
     expect(isObjectType(type) && type.getInterfaces().map(String)).toEqual(['Error']);
@@ -66,6 +68,7 @@ it('has the fields of Workflow, Run, Step, Branch and RunEvent with their types'
   expect(types('Run')).toMatchObject({
     id: 'ID!', status: 'RunStatus!', workflow: 'Workflow!', workflowVersion: 'Int!', input: 'JSON', output: 'JSON', error: 'String',
     createdAt: 'DateTime!', startedAt: 'DateTime', finishedAt: 'DateTime', durationMs: 'Int', steps: '[Step!]!', branches: '[Branch!]!',
+    retries: 'Int!',
   });
   expect(types('Step')).toMatchObject({
     id: 'ID!', nodeId: 'String!', nodeType: 'String!', status: 'StepStatus!', attempt: 'Int!', branch: 'String', startedAt: 'DateTime',
@@ -91,6 +94,6 @@ it('has the enums with the contract words', () => {
   expect(values('Role')).toEqual(['ADMIN', 'EDITOR', 'VIEWER']);
   expect(values('RunEventType')).toEqual([
     'RUN_STARTED', 'NODE_STARTED', 'NODE_RETRYING', 'NODE_SUCCEEDED', 'NODE_FAILED', 'NODE_SKIPPED', 'NODE_CANCELLED',
-    'BRANCH_STARTED', 'BRANCH_FINISHED', 'RUN_SUCCEEDED', 'RUN_FAILED', 'RUN_CANCELLED',
+    'BRANCH_STARTED', 'BRANCH_FINISHED', 'RUN_SUCCEEDED', 'RUN_FAILED', 'RUN_CANCELLED', 'RUN_RESUMED', 'RUN_RETRIED',
   ]);
 });

@@ -1,5 +1,5 @@
-// Ends a run that no engine in this process is driving (cancelled while not live, or left over by a
-// crashed process): its unsettled steps and open branches are cancelled, with events, in one transaction.
+// Ends a run that no engine is driving (cancelled while nobody held it, or whose commits kept failing):
+// its unsettled steps and open branches are cancelled, with events, in one transaction.
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { branches, runEvents, runs, steps, type RunEventRow, type RunRow } from '../schema.js';
@@ -8,6 +8,11 @@ export interface FinalizeOutcome {
   status: 'CANCELLED' | 'FAILED';
   /** Why: `Run.error` when FAILED, the steps' reason (`cancelled: …`) and the run event's reason. */
   message: string;
+  /**
+   * Settle the run only if no process holds it (no owner, or its lease expired), or only if this
+   * epoch still does (its own driver settling it). Unset: settle it whoever holds it.
+   */
+  unless?: { heldByOthers: true } | { epochIsNot: number };
 }
 
 /**
@@ -21,8 +26,15 @@ export async function finalizeStoredRun(
   now: Date = new Date(),
 ): Promise<{ run: RunRow; events: RunEventRow[] } | null> {
   return db.transaction(async (tx) => {
-    const [current] = await tx.select().from(runs).where(eq(runs.id, runId)).for('update');
-    if (!current || (current.status !== 'QUEUED' && current.status !== 'RUNNING')) return null;
+    const [current] = await tx
+      .select({ run: runs, held: sql<boolean>`coalesce(${runs.leaseUntil} > now(), false)` })
+      .from(runs)
+      .where(eq(runs.id, runId))
+      .for('update');
+    if (!current || (current.run.status !== 'QUEUED' && current.run.status !== 'RUNNING')) return null;
+    const { unless } = outcome;
+    if (unless && 'heldByOthers' in unless && current.held && current.run.owner !== null) return null;
+    if (unless && 'epochIsNot' in unless && current.run.epoch !== unless.epochIsNot) return null;
 
     const [last] = await tx
       .select({ seq: sql<number>`coalesce(max(${runEvents.seq}), 0)::int` })
@@ -92,7 +104,8 @@ export async function finalizeStoredRun(
     await tx.insert(runEvents).values(events);
     const [run] = await tx
       .update(runs)
-      .set({ status: outcome.status, error, finishedAt: now })
+      // The epoch moves on: a process that still thinks it drives the run can write nothing more.
+      .set({ status: outcome.status, error, finishedAt: now, owner: null, leaseUntil: null, epoch: sql`${runs.epoch} + 1` })
       .where(eq(runs.id, runId))
       .returning();
     if (!run) throw new Error(`run ${runId} vanished while being finalized`);

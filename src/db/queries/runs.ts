@@ -1,9 +1,10 @@
 // Runs as rows: the idempotent insert, org-scoped reads and pages, and the unfinished runs after a crash.
-import { and, eq, inArray, type SQL } from 'drizzle-orm';
+import { and, eq, type SQL } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { runs, runStatus, type RunRow } from '../schema.js';
 import { pageClauses, type PageRequest } from './cursor.js';
 import { isStorableText, newId } from './ids.js';
+import { ownedBy } from './leases.js';
 
 export type RunStatus = (typeof runStatus.enumValues)[number];
 
@@ -20,10 +21,18 @@ export async function insertRun(
     input: unknown;
     idempotencyKey: string | null;
   },
+  /** The process that drives the run from the start, holding its lease (epoch 1); none leaves it to dispatch. */
+  claim?: { owner: string; leaseMs: number },
 ): Promise<{ run: RunRow; created: boolean }> {
   const [inserted] = await db
     .insert(runs)
-    .values({ id: newId('run'), status: 'QUEUED', ...values, input: values.input ?? null })
+    .values({
+      id: newId('run'),
+      status: 'QUEUED',
+      ...values,
+      input: values.input ?? null,
+      ...(claim ? ownedBy(claim.owner, claim.leaseMs) : {}),
+    })
     .onConflictDoNothing()
     .returning();
   if (inserted) return { run: inserted, created: true };
@@ -65,13 +74,4 @@ export async function listRuns(
     .where(and(...conditions))
     .orderBy(...orderBy)
     .limit(page.limit);
-}
-
-/** Ids of runs not yet finished (QUEUED or RUNNING), in every organization. */
-export async function unfinishedRunIds(db: Db): Promise<string[]> {
-  const rows = await db
-    .select({ id: runs.id })
-    .from(runs)
-    .where(inArray(runs.status, ['QUEUED', 'RUNNING']));
-  return rows.map((row) => row.id);
 }

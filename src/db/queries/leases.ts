@@ -1,0 +1,93 @@
+// Run ownership: claims with FOR UPDATE SKIP LOCKED that bump the epoch, renewals and releases of the
+// leases a process holds, all set-based (one statement for many runs), on the database's own clock.
+import { and, asc, eq, inArray, isNull, lt, ne, or, sql } from 'drizzle-orm';
+import type { Db } from '../client.js';
+import { runs, type RunRow } from '../schema.js';
+
+/** A run a process holds: the epoch its claim gave it fences its writes. */
+export interface HeldLease {
+  id: string;
+  epoch: number;
+}
+
+const unfinished = inArray(runs.status, ['QUEUED', 'RUNNING']);
+const leaseUntil = (leaseMs: number) => sql`now() + ${leaseMs} * interval '1 millisecond'`;
+
+/**
+ * Claims up to `limit` unfinished runs nobody holds (no owner, or a lease that expired), oldest first,
+ * for `owner` for `leaseMs`; each claim bumps the run's epoch. `all` also takes runs another owner's
+ * lease still holds: for a single-process database after a restart, where any other owner is dead.
+ */
+export async function claimRuns(
+  db: Db,
+  options: { owner: string; leaseMs: number; limit: number; all?: boolean },
+): Promise<RunRow[]> {
+  if (options.limit <= 0) return [];
+  const expired = or(isNull(runs.owner), lt(runs.leaseUntil, sql`now()`));
+  const free = and(unfinished, options.all ? or(expired, ne(runs.owner, options.owner)) : expired);
+  const candidates = db
+    .select({ id: runs.id })
+    .from(runs)
+    .where(free)
+    .orderBy(asc(runs.createdAt), asc(runs.id))
+    .limit(options.limit)
+    .for('update', { skipLocked: true });
+  return db
+    .update(runs)
+    .set({ owner: options.owner, leaseUntil: leaseUntil(options.leaseMs), epoch: sql`${runs.epoch} + 1` })
+    .where(inArray(runs.id, candidates))
+    .returning();
+}
+
+/**
+ * Extends the leases `owner` still holds on `held` to `leaseMs` from now. Returns the runs it still
+ * holds (a run missing from the answer was taken over, or ended elsewhere), with any cancel request.
+ */
+export async function renewLeases(
+  db: Db,
+  owner: string,
+  leaseMs: number,
+  held: readonly HeldLease[],
+): Promise<{ id: string; cancelRequested: string | null }[]> {
+  if (held.length === 0) return [];
+  const rows = await db.execute(sql`
+    update ${runs} r set lease_until = ${leaseUntil(leaseMs)}
+    from json_to_recordset(${JSON.stringify(held)}::json) as v(id text, epoch int)
+    where r.id = v.id and r.epoch = v.epoch and r.owner = ${owner}
+    returning r.id, r.cancel_requested as "cancelRequested"`);
+  return (Array.isArray(rows) ? rows : (rows as unknown as { rows: unknown[] }).rows) as { id: string; cancelRequested: string | null }[];
+}
+
+/** Gives up the leases on `held` (a draining process): another process may claim them at once. */
+export async function releaseLeases(db: Db, owner: string, held: readonly HeldLease[]): Promise<void> {
+  if (held.length === 0) return;
+  await db.execute(sql`
+    update ${runs} r set owner = null, lease_until = null
+    from json_to_recordset(${JSON.stringify(held)}::json) as v(id text, epoch int)
+    where r.id = v.id and r.epoch = v.epoch and r.owner = ${owner}`);
+}
+
+/**
+ * Records a cancel request on an unfinished run. Returns who holds it (`owner` null when nobody does,
+ * or its lease expired), or null when the run is missing or already final.
+ */
+export async function requestCancel(
+  db: Db,
+  runId: string,
+  reason: string,
+): Promise<{ owner: string | null; epoch: number } | null> {
+  const [row] = await db
+    .update(runs)
+    .set({ cancelRequested: reason })
+    .where(and(eq(runs.id, runId), unfinished))
+    .returning({
+      owner: sql<string | null>`case when ${runs.leaseUntil} > now() then ${runs.owner} end`,
+      epoch: runs.epoch,
+    });
+  return row ?? null;
+}
+
+/** The values that make a new run row claimed by `owner` from the start. */
+export function ownedBy(owner: string, leaseMs: number) {
+  return { owner, leaseUntil: leaseUntil(leaseMs), epoch: 1 };
+}

@@ -1,0 +1,205 @@
+// The application layer of runs: start, cancel, retry, and the process's share of the work (claims,
+// leases, take-over after a crash, drain on shutdown). Resolvers call it; it calls the engine and db/.
+import { randomBytes } from 'node:crypto';
+import { findRun, insertRun } from '../db/queries/runs.js';
+import { requestCancel } from '../db/queries/leases.js';
+import { readRunStates } from '../db/queries/run-states.js';
+import { reopenRun } from '../db/queries/run-reopen.js';
+import { readSteps } from '../db/run-reads.js';
+import type { Database } from '../db/client.js';
+import type { RunRow, WorkflowRow } from '../db/schema.js';
+import { finalRunStatuses, stepsToRetry, type Engine, type Log, type RunCommit } from '../engine/index.js';
+import { createDispatcher } from './dispatcher.js';
+import { createPostgresFeed, soloFeed, type EventFeed, type ServerPubSub } from './event-feed.js';
+import type { GraphCache } from './graphs.js';
+import { createLeases, type Leases } from './leases.js';
+import { restoredRun } from './restored-run.js';
+import { createRunDriver } from './run-driver.js';
+import { waitForFinalEvent } from './final-event.js';
+
+export const cancelReason = 'cancelled by request';
+
+/** The process is draining: it takes no new runs. */
+export class UnavailableError extends Error {
+  override name = 'UnavailableError';
+  constructor() {
+    super('this server is shutting down and takes no new runs; send the request again (to another server)');
+  }
+}
+
+/** retryRun on a run that is not FAILED or CANCELLED. */
+export { RunNotRetriableError } from '../db/queries/run-reopen.js';
+
+export interface RunService {
+  /** This process's id, as stored in `runs.owner` while it drives a run. */
+  readonly processId: string;
+  /** Starts a run of the workflow's current version; with a used idempotency key, returns that run. */
+  start(options: { organizationId: string; workflow: WorkflowRow; input: unknown; idempotencyKey: string | null }): Promise<RunRow>;
+  /** Cancels the run (whichever process drives it) and returns it once final; null when not in the organization. */
+  cancel(organizationId: string, runId: string): Promise<RunRow | null>;
+  /** Runs a FAILED or CANCELLED run again from where it stopped; null when not in the organization. */
+  retry(organizationId: string, runId: string): Promise<RunRow | null>;
+  /** Starts taking runs: listens, then claims the unfinished runs; resolves once those were taken over. */
+  open(): Promise<void>;
+  /** Takes no more runs, lets running attempts finish for up to `graceMs`, stores everything, releases the leases. */
+  drain(graceMs: number): Promise<void>;
+  /** Runs driven by this process now. */
+  readonly liveRuns: number;
+}
+
+export interface RunServiceOptions {
+  database: Database;
+  pubsub: ServerPubSub;
+  graphs: GraphCache;
+  /** Builds the engine over a store fenced by `epochOf` and announcing to `notify`. */
+  createEngine(wiring: { onCommitted(commit: RunCommit): void; epochOf(runId: string): number | undefined; notify?: { channel: string; sender: string } }): Engine;
+  leaseMs: number;
+  /** Most runs this process drives at once. */
+  capacity: number;
+  log: Log;
+}
+
+export function createRunService(options: RunServiceOptions): RunService {
+  const { database, pubsub, log, leaseMs } = options;
+  const db = database.db;
+  const processId = `proc_${randomBytes(9).toString('base64url')}`;
+  const shared = database.driver === 'postgres';
+  let accepting = true;
+  /** Cancels asked of this process for runs it claimed but has not started yet. */
+  const pendingCancels = new Map<string, string>();
+
+  const leases: Leases = createLeases({
+    database,
+    owner: processId,
+    leaseMs,
+    log,
+    events: {
+      lost: (runId) => driver.detach(runId),
+      cancelRequested: (runId, reason) => void driver.cancel(runId, reason),
+    },
+  });
+  const feed: EventFeed = shared
+    ? createPostgresFeed({
+        database: database as Database & { driver: 'postgres' },
+        sender: processId,
+        pubsub,
+        onCancel: (runId) => void driver.cancel(runId, cancelReason),
+        onWake: () => dispatcher.wake(),
+        log,
+      })
+    : soloFeed;
+  const driver = createRunDriver({
+    database,
+    graphs: options.graphs,
+    leases,
+    feed,
+    pubsub,
+    log,
+    onRunLeft: () => dispatcher.wake(),
+    engine: (onCommitted) =>
+      options.createEngine({
+        onCommitted,
+        epochOf: leases.epochOf,
+        ...(shared ? { notify: { channel: 'braid_events', sender: processId } } : {}),
+      }),
+  });
+  const dispatcher = createDispatcher({
+    database,
+    owner: processId,
+    leaseMs,
+    free: () => (accepting ? options.capacity - driver.size : 0),
+    take: async (claimed) => {
+      await driver.take(claimed);
+      for (const run of claimed) {
+        const reason = pendingCancels.get(run.id);
+        pendingCancels.delete(run.id);
+        if (reason) void driver.cancel(run.id, reason);
+      }
+    },
+    // Another process's runs become orphans only with several processes; alone, a restart takes all.
+    pollMs: shared ? Math.min(1000, leaseMs) : 0,
+    takeAllAtStart: !shared,
+    log,
+  });
+
+  const claimFor = () => (accepting && driver.size < options.capacity ? { owner: processId, leaseMs } : undefined);
+
+  return {
+    processId,
+    get liveRuns() {
+      return driver.size;
+    },
+
+    async start({ organizationId, workflow, input, idempotencyKey }) {
+      if (!accepting) throw new UnavailableError();
+      // Compiled before anything is written: a definition that no longer compiles stores nothing.
+      await options.graphs.get(workflow.id, workflow.version);
+      const claim = claimFor();
+      const { run, created } = await insertRun(
+        db,
+        { organizationId, workflowId: workflow.id, workflowVersion: workflow.version, input: input ?? null, idempotencyKey },
+        claim,
+      );
+      if (!created) return run;
+      driver.publishRun(run);
+      if (claim) await driver.drive(run, run.epoch);
+      else await feed.wakeOthers();
+      return run;
+    },
+
+    async cancel(organizationId, runId) {
+      const run = await findRun(db, organizationId, runId);
+      if (!run || finalRunStatuses.has(run.status)) return run;
+      if (!(await driver.cancel(runId, cancelReason))) {
+        const held = await requestCancel(db, runId, cancelReason);
+        if (held?.owner === null) await driver.finalize(runId, { status: 'CANCELLED', message: cancelReason, unless: { heldByOthers: true } });
+        else if (held?.owner === processId) pendingCancels.set(runId, cancelReason);
+        else if (held) {
+          // Another process drives it: tell it, and wait (bounded) for the run's final event.
+          const final = waitForFinalEvent(pubsub, runId, 5000);
+          const now = await findRun(db, organizationId, runId);
+          if (now && !finalRunStatuses.has(now.status)) await feed.requestCancel(runId);
+          else final.stop();
+          await final.done;
+        }
+      }
+      return findRun(db, organizationId, runId);
+    },
+
+    async retry(organizationId, runId) {
+      const run = await findRun(db, organizationId, runId);
+      if (!run) return null;
+      await driver.settled(runId);
+      const graph = await options.graphs.get(run.workflowId, run.workflowVersion);
+      const statuses = new Map((await readSteps(database, runId)).map((step) => [step.nodeId, step.status]));
+      const claim = claimFor();
+      const { run: reopened, event } = await reopenRun(db, {
+        organizationId,
+        runId,
+        retries: run.retries,
+        resetNodeIds: stepsToRetry(graph, (nodeId) => statuses.get(nodeId)),
+        ...(claim ? { claim } : {}),
+      });
+      driver.publishRun(reopened, [event]);
+      if (claim) {
+        const states = await readRunStates(db, [runId]);
+        await driver.drive(reopened, reopened.epoch, restoredRun(reopened, states.get(runId)!, null));
+      } else await feed.wakeOthers();
+      return reopened;
+    },
+
+    async open() {
+      await feed.start();
+      leases.start();
+      await dispatcher.start();
+    },
+
+    async drain(graceMs) {
+      accepting = false;
+      await dispatcher.stop();
+      await driver.drain(graceMs);
+      await leases.release();
+      await feed.stop();
+    },
+  };
+}
