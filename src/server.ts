@@ -92,9 +92,14 @@ export function buildServer(deps: ServerDeps): BraidServer {
   let yoga = createBraidYoga(services, {});
 
   let draining = false;
+  /** Responses not yet sent: once draining, each asks its keep-alive client to go elsewhere. */
+  const answering = new Set<ServerResponse>();
   const http = createServer((req, res) => {
-    // A draining server answers what it is asked but asks keep-alive clients to go elsewhere.
     if (draining) res.setHeader('connection', 'close');
+    else {
+      answering.add(res);
+      res.once('close', () => answering.delete(res));
+    }
     handle(req, res).catch((error: unknown) => {
       console.error('request failed', error);
       if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Unexpected error.' }] });
@@ -170,6 +175,7 @@ export function buildServer(deps: ServerDeps): BraidServer {
     stop() {
       return (stopping ??= (async () => {
         draining = true;
+        for (const res of answering) if (!res.headersSent) res.setHeader('connection', 'close');
         const closed = new Promise<void>((resolve) => (http.listening ? http.close(() => resolve()) : resolve()));
         http.closeIdleConnections();
         // Running attempts finish (or are left to resume); nothing is cancelled. Subscribers of runs
