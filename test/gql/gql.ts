@@ -21,6 +21,7 @@ type Documents = {
     "\n  mutation Rename($id: ID!) {\n    updateWorkflow(id: $id, input: { name: \"renamed\" }) {\n      __typename\n      ... on Workflow { id name }\n      ... on Error { message }\n    }\n  }\n": typeof types.RenameDocument,
     "\n  subscription RunUpdatesAll {\n    runUpdates { id status }\n  }\n": typeof types.RunUpdatesAllDocument,
     "\n  query Organization {\n    organization { id name }\n  }\n": typeof types.OrganizationDocument,
+    "\n  mutation RetryRun($id: ID!) {\n    retryRun(id: $id) {\n      __typename\n      ... on Run { id status retries }\n      ... on ValidationError { message issues { path message } }\n      ... on Error { message }\n    }\n  }\n": typeof types.RetryRunDocument,
     "\n  subscription RunUpdates($workflowId: ID) {\n    runUpdates(workflowId: $workflowId) { id status workflowVersion workflow { id } }\n  }\n": typeof types.RunUpdatesDocument,
     "\n  mutation UpdateDefinition($id: ID!, $input: UpdateWorkflowInput!) {\n    updateWorkflow(id: $id, input: $input) {\n      __typename\n      ... on Workflow { id version definition updatedAt }\n      ... on Error { message }\n    }\n  }\n": typeof types.UpdateDefinitionDocument,
     "\n  query RunsPage($workflowId: ID, $status: RunStatus, $first: Int, $after: String) {\n    runs(workflowId: $workflowId, status: $status, first: $first, after: $after) {\n      edges { cursor node { id status createdAt } }\n      pageInfo { hasNextPage hasPreviousPage endCursor }\n    }\n  }\n": typeof types.RunsPageDocument,
@@ -47,6 +48,7 @@ const documents: Documents = {
     "\n  mutation Rename($id: ID!) {\n    updateWorkflow(id: $id, input: { name: \"renamed\" }) {\n      __typename\n      ... on Workflow { id name }\n      ... on Error { message }\n    }\n  }\n": types.RenameDocument,
     "\n  subscription RunUpdatesAll {\n    runUpdates { id status }\n  }\n": types.RunUpdatesAllDocument,
     "\n  query Organization {\n    organization { id name }\n  }\n": types.OrganizationDocument,
+    "\n  mutation RetryRun($id: ID!) {\n    retryRun(id: $id) {\n      __typename\n      ... on Run { id status retries }\n      ... on ValidationError { message issues { path message } }\n      ... on Error { message }\n    }\n  }\n": types.RetryRunDocument,
     "\n  subscription RunUpdates($workflowId: ID) {\n    runUpdates(workflowId: $workflowId) { id status workflowVersion workflow { id } }\n  }\n": types.RunUpdatesDocument,
     "\n  mutation UpdateDefinition($id: ID!, $input: UpdateWorkflowInput!) {\n    updateWorkflow(id: $id, input: $input) {\n      __typename\n      ... on Workflow { id version definition updatedAt }\n      ... on Error { message }\n    }\n  }\n": types.UpdateDefinitionDocument,
     "\n  query RunsPage($workflowId: ID, $status: RunStatus, $first: Int, $after: String) {\n    runs(workflowId: $workflowId, status: $status, first: $first, after: $after) {\n      edges { cursor node { id status createdAt } }\n      pageInfo { hasNextPage hasPreviousPage endCursor }\n    }\n  }\n": types.RunsPageDocument,
@@ -108,6 +110,10 @@ export function graphql(source: "\n  subscription RunUpdatesAll {\n    runUpdate
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query Organization {\n    organization { id name }\n  }\n"): (typeof documents)["\n  query Organization {\n    organization { id name }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RetryRun($id: ID!) {\n    retryRun(id: $id) {\n      __typename\n      ... on Run { id status retries }\n      ... on ValidationError { message issues { path message } }\n      ... on Error { message }\n    }\n  }\n"): (typeof documents)["\n  mutation RetryRun($id: ID!) {\n    retryRun(id: $id) {\n      __typename\n      ... on Run { id status retries }\n      ... on ValidationError { message issues { path message } }\n      ... on Error { message }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
