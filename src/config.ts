@@ -39,7 +39,7 @@ const envSchema = z.object({
     .min(0, { error: 'expected a whole number of at least 0' })
     .max(3_600_000, { error: 'expected a whole number of at most 3600000' })
     .default(10_000),
-  RUN_CAPACITY: positiveInt(1_000_000).default(1000),
+  RUN_CAPACITY: positiveInt(1_000_000).default(10_000),
 });
 
 /** Everything the server is configured with. */

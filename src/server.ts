@@ -71,7 +71,7 @@ export function buildServer(deps: ServerDeps): BraidServer {
     leaseMs: config.runLeaseMs,
     capacity: config.runCapacity,
     log,
-    createEngine: ({ onCommitted, epochOf, notify }) =>
+    createEngine: ({ onCommitted, epochOf, holds, notify }) =>
       createEngine({
         store: createRunStore(database, {
           gatherMs: database.driver === 'pglite' ? 10 : 0,
@@ -83,6 +83,8 @@ export function buildServer(deps: ServerDeps): BraidServer {
         allowPrivateNetwork: config.httpAllowPrivate,
         onCommitted,
         log,
+        // Alone on PGlite a lease cannot be lost to another process.
+        ...(database.driver === 'postgres' ? { holds } : {}),
         ...(deps.clock ? { clock: deps.clock } : {}),
       }),
   });

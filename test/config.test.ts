@@ -18,7 +18,7 @@ describe('loadConfig', () => {
       subscriberMaxQueue: 10000,
       runLeaseMs: 10000,
       shutdownGraceMs: 10000,
-      runCapacity: 1000,
+      runCapacity: 10000,
     });
   });
 

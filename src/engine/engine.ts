@@ -24,6 +24,11 @@ export interface EngineOptions {
   log?: Log;
   /** Jitter for exponential backoff; Math.random by default. */
   random?: () => number;
+  /**
+   * Whether this process may still drive `runId` (its lease holds); always by default. Checked before
+   * a node starts: a run whose lease is gone is detached rather than sending anything more.
+   */
+  holds?: (runId: string) => boolean;
 }
 
 export interface StartRunOptions {
@@ -72,6 +77,8 @@ export interface Engine {
 
 type RunActor = ActorRefFrom<typeof runActorLogic>;
 
+const always = () => true;
+
 /** Creates an engine over a store. */
 export function createEngine(options: EngineOptions): Engine {
   const registry = options.registry ?? builtinNodeTypes;
@@ -105,6 +112,7 @@ export function createEngine(options: EngineOptions): Engine {
           allowPrivateNetwork: options.allowPrivateNetwork ?? false,
           random: options.random ?? Math.random,
           commit: commits.push,
+          holds: options.holds ? () => options.holds!(runId) : always,
         },
       },
     });

@@ -2,7 +2,7 @@
 // Knows nothing of XState; the node actor wraps it.
 import type { Clock } from './clock.js';
 import type { RetryPolicy } from './definition.js';
-import { describeError, NodeExecutionError, NodeTimeoutError } from './errors.js';
+import { describeError, NodeExecutionError, NodeTimeoutError, RunCancelledError } from './errors.js';
 import { evaluate as evaluateExpression, prepareParams, templateExpressions, type ExpressionScope } from './expressions.js';
 import type { GraphNode } from './graph.js';
 import { findNul } from './json-walk.js';
@@ -24,6 +24,10 @@ export interface RunShared {
   random: () => number;
   /** How many times the run was retried (`Run.retries`): part of every http request's Idempotency-Key. */
   retries: number;
+  /** Whether this process may still drive the run (its lease holds); checked before a retry's attempt. */
+  holds(): boolean;
+  /** Called when a retry finds the lease gone: the run actor detaches the run. */
+  onLost(): void;
   /** Called when an attempt of `node` failed and the next one starts at `retryAt` (ms since the epoch). */
   onRetry(node: GraphNode, failedAttempt: number, error: string, retryAt: number): void;
   /** Called when `node` starts a durable wait (`ctx.wait`) that ends at `wakeAt`. */
@@ -142,6 +146,10 @@ async function afterFailure(task: NodeRunInput, stop: StopToken, attempt: number
   const delay = retryDelay(retry!, attempt, error, run.random);
   run.onRetry(node, attempt, message, run.clock.now() + delay);
   await run.clock.sleep(delay, stopSignal(stop));
+  if (!run.holds()) {
+    run.onLost();
+    throw new RunCancelledError('the lease on this run was lost');
+  }
   return runAttempt(task, stop, attempt + 1);
 }
 

@@ -20,6 +20,11 @@ export interface RunDeps {
   random: () => number;
   /** Receives each step's changes, in order; persists and then publishes them. */
   commit(commit: RunCommit): void;
+  /**
+   * Whether this process may still drive the run (its lease holds). Checked before any node starts:
+   * when false the run is detached instead, so a process that lost its lease starts nothing more.
+   */
+  holds(): boolean;
 }
 
 export interface RunInput {
@@ -82,6 +87,8 @@ export const runActorLogic: ActorLogic<RunSnapshot, RunEvent, RunInput> = {
       allowPrivateNetwork: deps.allowPrivateNetwork,
       random: deps.random,
       retries: input.retries,
+      holds: deps.holds,
+      onLost: () => self.send({ type: 'run.detach' }),
       onRetry: (node, failedAttempt, error, retryAt) => self.send({ type: 'node.retrying', node, failedAttempt, error, retryAt }),
       onWait: (node, wakeAt) => self.send({ type: 'node.waiting', node, wakeAt }),
     };
@@ -100,7 +107,13 @@ export const runActorLogic: ActorLogic<RunSnapshot, RunEvent, RunInput> = {
   start(snapshot, scope) {
     const { graph, deps } = snapshot.input;
     const { scheduler } = snapshot;
-    launch(snapshot, scope, scheduler.start());
+    const launches = scheduler.start();
+    if (launches.length > 0 && !deps.holds()) {
+      flush(snapshot);
+      scope.self.send({ type: 'run.detach' });
+      return;
+    }
+    launch(snapshot, scope, launches);
     const timeoutMs = graph.settings.timeoutMs;
     const deadline = scheduler.run.deadlineAt;
     if (timeoutMs !== undefined && deadline !== null && !scheduler.finished) {
@@ -135,6 +148,10 @@ export const runActorLogic: ActorLogic<RunSnapshot, RunEvent, RunInput> = {
       snapshot.actors[node.index] = undefined;
       const { launches, aborts } = scheduler.settle(node, outcome);
       abort(snapshot, scope, aborts);
+      if (launches.length > 0 && !snapshot.input.deps.holds()) {
+        flush(snapshot);
+        return detach(snapshot, scope);
+      }
       launch(snapshot, scope, launches);
     } else {
       // Node actors resolve with an outcome and never reject: reaching here is a bug in the engine.

@@ -8,6 +8,12 @@ export interface Leases {
   readonly owner: string;
   /** The epoch held on `runId`, or undefined: what the run store fences commits with. */
   epochOf(runId: string): number | undefined;
+  /**
+   * Whether the lease on `runId` surely still holds by this process's own clock: it was taken or
+   * renewed less than a lease ago (less a margin). A process paused past its lease (SIGSTOP, a long
+   * GC) finds it false on waking, before it could start anything another process now drives.
+   */
+  holds(runId: string): boolean;
   hold(runId: string, epoch: number): void;
   forget(runId: string): void;
   /** Renews every lease now (also done every third of the lease by `start`). */
@@ -33,6 +39,9 @@ export function createLeases(options: {
 }): Leases {
   const { database, owner, leaseMs, events } = options;
   const held = new Map<string, number>();
+  /** When each run was claimed, by the monotonic clock: a lease taken after the last renewal counts from there. */
+  const heldSince = new Map<string, number>();
+  const margin = Math.min(1000, leaseMs / 5);
   let timer: NodeJS.Timeout | undefined;
   let lastRenewed = performance.now();
   let renewing: Promise<void> | undefined;
@@ -64,11 +73,17 @@ export function createLeases(options: {
   return {
     owner,
     epochOf: (runId) => held.get(runId),
+    holds(runId) {
+      const since = heldSince.get(runId);
+      return since !== undefined && performance.now() - Math.max(since, lastRenewed) < leaseMs - margin;
+    },
     hold(runId, epoch) {
       held.set(runId, epoch);
+      heldSince.set(runId, performance.now());
     },
     forget(runId) {
       held.delete(runId);
+      heldSince.delete(runId);
     },
     renew: () => (renewing ??= renewNow().finally(() => (renewing = undefined))),
     start() {
@@ -80,6 +95,7 @@ export function createLeases(options: {
       await renewing;
       const all = [...held].map(([id, epoch]) => ({ id, epoch }));
       held.clear();
+      heldSince.clear();
       await releaseLeases(database.db, owner, all);
     },
   };

@@ -52,7 +52,12 @@ export interface RunServiceOptions {
   pubsub: ServerPubSub;
   graphs: GraphCache;
   /** Builds the engine over a store fenced by `epochOf` and announcing to `notify`. */
-  createEngine(wiring: { onCommitted(commit: RunCommit): void; epochOf(runId: string): number | undefined; notify?: { channel: string; sender: string } }): Engine;
+  createEngine(wiring: {
+    onCommitted(commit: RunCommit): void;
+    epochOf(runId: string): number | undefined;
+    holds(runId: string): boolean;
+    notify?: { channel: string; sender: string };
+  }): Engine;
   leaseMs: number;
   /** Most runs this process drives at once. */
   capacity: number;
@@ -100,6 +105,7 @@ export function createRunService(options: RunServiceOptions): RunService {
       options.createEngine({
         onCommitted,
         epochOf: leases.epochOf,
+        holds: leases.holds,
         ...(shared ? { notify: { channel: 'braid_events', sender: processId } } : {}),
       }),
   });
