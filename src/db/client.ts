@@ -37,6 +37,18 @@ export interface OpenDbOptions {
   loadDataDir?: Blob;
   /** postgres.js pool size (default 10, at least 2: migrating holds one connection for its lock). */
   maxConnections?: number;
+  /** PostgreSQL: seconds to wait for a new connection before failing it (default 10). */
+  connectTimeoutSeconds?: number;
+  /**
+   * PostgreSQL `statement_timeout` of every session, in ms (default 30 000): the server cancels a
+   * longer statement, so none waits forever on a lock or a stalled disk. 0 leaves the server's setting.
+   */
+  statementTimeoutMs?: number;
+  /**
+   * PostgreSQL `idle_in_transaction_session_timeout`, in ms (default 60 000): the server ends a session
+   * left idle inside a transaction, releasing its locks. 0 leaves the server's setting.
+   */
+  idleInTransactionTimeoutMs?: number;
 }
 
 const asText = (value: string) => value;
@@ -48,7 +60,7 @@ const asText = (value: string) => value;
  * A PGlite data directory must never be opened by two processes at once.
  */
 export async function openDb(options: OpenDbOptions): Promise<Database> {
-  if (options.databaseUrl) return openPostgres(options.databaseUrl, Math.max(2, options.maxConnections ?? 10));
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options);
   return openPglite(options.dataDir, options.loadDataDir);
 }
 
@@ -72,12 +84,19 @@ async function openPglite(dataDir: string, loadDataDir: Blob | undefined): Promi
   };
 }
 
-function openPostgres(url: string, max: number): Database {
+function openPostgres(url: string, options: OpenDbOptions): Database {
   const client = postgres(url, {
-    max,
+    max: Math.max(2, options.maxConnections ?? 10),
     prepare: true,
     onnotice: () => {},
-    connection: { application_name: 'braid' },
+    connect_timeout: options.connectTimeoutSeconds ?? 10,
+    backoff: reconnectDelaySeconds,
+    // Startup parameters, so they hold for every session, reconnections included.
+    connection: {
+      application_name: 'braid',
+      statement_timeout: options.statementTimeoutMs ?? 30_000,
+      idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 60_000,
+    },
   });
   const db: Db = drizzlePostgres({ client, schema });
   // After drizzle's own parser set-up: jsonb as text (drizzle parses it once), as on PGlite.
@@ -92,6 +111,12 @@ function openPostgres(url: string, max: number): Database {
       return (await db.execute(query)) as unknown as T[];
     },
   };
+}
+
+// postgres.js's own delay grows to 20 s after a few failed connections, counted across the whole
+// pool; capped at 2 s, the pool is back within seconds of the database after an outage or a kill.
+function reconnectDelaySeconds(retries: number): number {
+  return (0.5 + Math.random() / 2) * Math.min(0.05 * 2 ** retries, 2);
 }
 
 function once(fn: () => Promise<void>): () => Promise<void> {
