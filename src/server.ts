@@ -182,7 +182,13 @@ export function buildServer(deps: ServerDeps): BraidServer {
         http.closeIdleConnections();
         // Running attempts finish (or are left to resume); nothing is cancelled. Subscribers of runs
         // that finished meanwhile got their final events; the others resubscribe elsewhere with afterSeq.
+        const deadline = performance.now() + config.shutdownGraceMs;
         await runs.drain(config.shutdownGraceMs);
+        // Requests already being received or answered get their answer (within the grace period);
+        // streams (SSE) have answered their headers and are closed below.
+        while ([...answering].some((res) => !res.headersSent) && performance.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
         // graphql-ws says goodbye (1001) to every client; one that cannot read it is cut off after a grace.
         const disposing = ws?.dispose() ?? Promise.resolve();
         await Promise.race([disposing, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);

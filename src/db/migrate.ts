@@ -29,6 +29,8 @@ export async function migrateDb(database: Database): Promise<void> {
   // The lock lives on one reserved connection; the migrator may use any other one of the pool.
   const lockConnection = await database.client.reserve();
   try {
+    // Waiting behind another process's migration may take longer than the pool's statement_timeout.
+    await lockConnection`set statement_timeout = 0`;
     await lockConnection`select pg_advisory_lock(${migrationLockKey})`;
     try {
       await migratePostgres(database.db as PostgresJsDatabase<typeof schema>, config);
