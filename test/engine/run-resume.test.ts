@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stepsToRetry, type RunEvent } from '../../src/engine/index.js';
+import { createCommitQueue } from '../../src/engine/commit-queue.js';
 import { startTestRun } from '../helpers/engine-harness.js';
 import { drive, planArbitrary, reference, settledTypes, toDefinition } from '../helpers/random-plans.js';
 import { dag } from '../helpers/workflows.js';
@@ -143,6 +144,23 @@ describe('stored times', () => {
     ]);
   });
 
+  it('a node cut short in its second attempt runs that attempt again, not a third', async () => {
+    const definition = dag('t>a', { nodes: { a: { retry: { maxAttempts: 2, backoff: 'FIXED', initialDelayMs: 100 } } } });
+    const first = startTestRun(definition);
+    await first.nodes.started('a');
+    first.nodes.fail('a');
+    await settle();
+    await first.clock.advance(100);
+    expect((await first.nodes.started('a')).attempt).toBe(2);
+    first.engine.detachRun('run-1');
+    await first.ended;
+    const second = startTestRun(definition, { resumeFrom: { store: first.store, clock: first.clock } });
+    expect((await second.nodes.started('a')).attempt).toBe(2);
+    second.nodes.fail('a');
+    expect(await second.done).toMatchObject({ status: 'FAILED' });
+    expect(first.step('a').attempt).toBe(2);
+  });
+
   it("the run's timeout counts from its first start", async () => {
     const definition = dag('t>a', { settings: { timeoutMs: 1000 } });
     const first = startTestRun(definition);
@@ -185,6 +203,28 @@ describe('drain', () => {
 });
 
 describe('storage failures', () => {
+  it('the commit queue writes nothing after a failed write, not even a later commit', async () => {
+    const written: number[] = [];
+    let failed: unknown;
+    const queue = createCommitQueue(
+      {
+        commit: async (c) => {
+          if (c.events[0]?.seq === 1) throw new Error('lost');
+          written.push(c.events[0]!.seq);
+        },
+      },
+      { stored: () => undefined, failed: (error) => (failed = error) },
+    );
+    const commit = (seq: number) => ({ runId: 'r', events: [{ seq } as RunEvent], steps: [], branches: [], run: null });
+    queue.push(commit(1));
+    queue.push(commit(2)); // made while 1 was being written
+    await queue.drained();
+    queue.push(commit(3)); // made after
+    await queue.drained();
+    expect(failed).toEqual(new Error('lost'));
+    expect(written).toEqual([]);
+  });
+
   it('an output holding NUL fails its step with a readable error, and the run goes on', async () => {
     const run = startTestRun(dag('t>a', { nodes: { a: { onError: 'CONTINUE' } } }));
     await run.nodes.started('a');
