@@ -10,6 +10,7 @@ import {
   StartRun,
   contiguous,
   createWorkflow,
+  runToEnd,
   startRun,
   watchRun,
   type RunEventItem,
@@ -142,6 +143,20 @@ describe('cancelRun', () => {
   it('answers an unknown id with NotFoundError', async () => {
     const result = await t.request(CancelRun, { id: 'run_nope' }, key);
     expect(result.data?.cancelRun).toEqual({ __typename: 'NotFoundError', message: 'run "run_nope" not found' });
+  });
+});
+
+describe('outputs that cannot be stored', () => {
+  it('fail their step with a readable error; the run ends, nothing stuck', async () => {
+    const { run } = await runToEnd(t, key, client, {
+      nodes: [trigger, { id: 'nul', type: 'transform', params: { expression: '{"k": $base64decode("AA==")}' } }],
+      edges: [{ source: 't', target: 'nul' }],
+    });
+    expect(run.status).toBe('FAILED');
+    expect(run.steps.find((s) => s.nodeId === 'nul')).toMatchObject({
+      status: 'FAILED',
+      error: 'the output cannot be stored: output.k holds a NUL character (\\u0000)',
+    });
   });
 });
 
