@@ -3,7 +3,6 @@
 import { createActor, toPromise, type ActorRefFrom } from 'xstate';
 import { systemClock, type Clock } from './clock.js';
 import { createCommitQueue } from './commit-queue.js';
-import { describeError } from './errors.js';
 import type { RunCommit, RunState } from './events.js';
 import type { WorkflowGraph } from './graph.js';
 import { builtinNodeTypes } from './nodes/index.js';
@@ -92,9 +91,9 @@ export function createEngine(options: EngineOptions): Engine {
     const commits = createCommitQueue(options.store, {
       stored: (change) => options.onCommitted?.(change),
       failed(error) {
-        // Nothing after a failed commit is written: stop the run where it is and let the caller settle it.
+        // Nothing after a failed commit is written: stop the run where it is; `ended` tells the caller,
+        // who knows whether to settle it (a lost connection) or not (another process drives it now).
         storeError = { error };
-        log('run store failed; run stopped', { runId, error: describeError(error) });
         actor.send({ type: 'run.detach' });
       },
     });

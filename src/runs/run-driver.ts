@@ -90,7 +90,12 @@ export function createRunDriver(deps: {
   }
 
   async function afterEnd(runId: string, epoch: number, end: RunEnd): Promise<void> {
-    if (end.how === 'store-failed' && !(end.error instanceof LeaseLostError)) await settleFailed(runId, epoch, end.error);
+    if (end.how === 'store-failed' && end.error instanceof LeaseLostError) {
+      log('run taken over by another process; stopped here', { runId });
+    } else if (end.how === 'store-failed') {
+      log('storing the run failed; it is stopped and recorded FAILED once the database answers', { runId, error: String(end.error) });
+      await settleFailed(runId, epoch, end.error);
+    }
     // A drained run keeps its lease until the leases are released together.
     if (!(draining && end.how === 'detached') && leases.epochOf(runId) === epoch) leases.forget(runId);
     live.delete(runId);
