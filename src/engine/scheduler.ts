@@ -1,7 +1,8 @@
 // The settlement rules of CONTRACT §3 as plain bookkeeping: which nodes run, skip or get cancelled next.
 // No XState, no timers: the run actor feeds it settlements and carries out what it returns. A scheduler
 // starts fresh, or from a run's stored rows (`restore`) to go on where another process stopped.
-import { createBranches, rootBranchId } from './branches.js';
+import { createBranches } from './branches.js';
+import { createEdges } from './edges.js';
 import type { BranchState, RunCommit, RunEventType, RunState, StepState } from './events.js';
 import { settledStepStatuses } from './events.js';
 import type { GraphNode, WorkflowGraph } from './graph.js';
@@ -25,10 +26,6 @@ export interface RestoredRun {
 }
 
 const noNodes: GraphNode[] = [];
-
-// Edge states; 0, a fresh Uint8Array's value, means not decided yet.
-const LIVE = 1;
-const DEAD = 2;
 
 const freshStep = (node: GraphNode): StepState => ({
   nodeId: node.id,
@@ -56,16 +53,12 @@ export function createScheduler(options: {
   restored?: RestoredRun | undefined;
 }) {
   const { runId, graph, restored } = options;
-  const { nodes, edges, settings } = graph;
+  const { nodes, settings } = graph;
   const stored = restored ? new Map(restored.steps.map((s) => [s.nodeId, s])) : undefined;
   const steps: StepState[] = nodes.map((node) => {
     const step = stored?.get(node.id);
     return step ? { ...step } : freshStep(node);
   });
-  const settledInputs = new Int32Array(nodes.length);
-  const liveInputs = new Int32Array(nodes.length);
-  const edgeState = new Uint8Array(edges.length);
-  const edgeBranch: string[] = new Array(edges.length);
   /** `$nodes`: node id → output of every node that finished. */
   const outputs: Record<string, unknown> = {};
   const queue: GraphNode[] = [];
@@ -90,22 +83,14 @@ export function createScheduler(options: {
     changed: log.branchChanged,
   });
   const emitStep = (type: RunEventType, node: GraphNode) => log.stepEvent(type, node.index);
-
-  /** Counts one more settled input of `node`; true when that was the last and the node is undecided. */
-  function inputSettled(node: GraphNode): boolean {
-    const count = settledInputs[node.index]! + 1;
-    settledInputs[node.index] = count;
-    // A node that settled before some of its inputs (a merge that ran, then a retryRun reran one of
-    // its failed inputs) is never decided twice.
-    return count === node.incoming.length && steps[node.index]!.status === 'PENDING';
-  }
+  const edges = createEdges(graph, steps, branches);
 
   /** Decides a node whose inputs all settled: ready, or skipped (and its successors after it). */
   function decide(first: GraphNode): void {
     // Skips cascade through a stack, made only when a skip reaches a node whose inputs all settled.
     let pending: GraphNode[] | undefined;
     for (let node: GraphNode | undefined = first; node; node = pending?.pop()) {
-      const live = liveInputs[node.index]!;
+      const live = edges.liveInputs(node);
       const needsAll = node.definition.type === 'merge' && (node.definition.params?.mode ?? 'ANY') === 'ALL';
       if (live > 0 && (!needsAll || live === node.incoming.length)) {
         enqueue(node);
@@ -114,22 +99,17 @@ export function createScheduler(options: {
       const step = steps[node.index]!;
       step.status = 'SKIPPED';
       step.reason = skipReason(node, needsAll);
-      step.branch = branches.join(node.incoming.map((e) => edgeBranch[e.index]!));
+      step.branch = edges.settledBranch(node);
       step.finishedAt = now();
       settled++;
       emitStep('NODE_SKIPPED', node);
-      for (const edge of node.outgoing) {
-        edgeState[edge.index] = DEAD;
-        edgeBranch[edge.index] = step.branch;
-        if (inputSettled(edge.target)) (pending ??= []).push(edge.target);
-      }
+      for (const next of edges.settle(node, step)) (pending ??= []).push(next);
     }
   }
 
   function skipReason(node: GraphNode, needsAll: boolean): string {
-    const dead = node.incoming.find((e) => edgeState[e.index] === DEAD)!;
-    const source = steps[dead.source.index]!;
-    const prefix = needsAll && liveInputs[node.index]! > 0 ? `merge "${node.id}" needs every input: ` : '';
+    const source = steps[edges.firstDead(node).source.index]!;
+    const prefix = needsAll && edges.liveInputs(node) > 0 ? `merge "${node.id}" needs every input: ` : '';
     if (source.status === 'SUCCEEDED') return `${prefix}${source.nodeType} "${source.nodeId}" chose "${source.handle}"`;
     const how = source.status === 'FAILED' ? 'failed' : source.status === 'SKIPPED' ? 'was skipped' : 'was cancelled';
     return `${prefix}upstream "${source.nodeId}" ${how}`;
@@ -137,20 +117,10 @@ export function createScheduler(options: {
 
   function enqueue(node: GraphNode): void {
     const step = steps[node.index]!;
-    step.branch = inputBranch(node);
+    step.branch = edges.inputBranch(node);
     branches.enter(step.branch, node.id, restoring);
     queue.push(node);
   }
-
-  /** The branch a node about to run continues (CONTRACT §3.7). */
-  function inputBranch(node: GraphNode): string {
-    const first = node.incoming[0];
-    if (!first) return branches.edgeBranch(rootBranchId, node.id, graph.triggers.length);
-    if (node.incoming.length === 1) return edgeBranch[first.index]!;
-    return branches.join(liveEdges(node).map((e) => edgeBranch[e.index]!));
-  }
-
-  const liveEdges = (node: GraphNode) => node.incoming.filter((e) => edgeState[e.index] === LIVE);
 
   /** `$input`: the run input for a trigger, the single input as is, else live inputs by source id. */
   function inputOf(node: GraphNode): unknown {
@@ -158,7 +128,7 @@ export function createScheduler(options: {
     if (!first) return options.input;
     if (node.incoming.length === 1 && node.definition.type !== 'merge') return outputs[first.source.id];
     const byId: Record<string, unknown> = {};
-    for (const edge of liveEdges(node)) byId[edge.source.id] = outputs[edge.source.id];
+    for (const edge of edges.liveEdges(node)) byId[edge.source.id] = outputs[edge.source.id];
     return byId;
   }
 
@@ -180,26 +150,6 @@ export function createScheduler(options: {
     }
     if (queueHead === queue.length) queue.length = queueHead = 0;
     return launches;
-  }
-
-  /** Marks the edges out of a settled node live or dead and counts them at their targets. */
-  function settleEdges(node: GraphNode, step: StepState): GraphNode[] {
-    const succeeded = step.status === 'SUCCEEDED';
-    let liveOut = 0;
-    for (const edge of node.outgoing) {
-      const live = succeeded && (node.handles === null || edge.sourceHandle === step.handle);
-      edgeState[edge.index] = live ? LIVE : DEAD;
-      if (live) liveOut++;
-    }
-    let decided: GraphNode[] | undefined;
-    const branch = step.branch ?? rootBranchId;
-    for (const edge of node.outgoing) {
-      const live = edgeState[edge.index] === LIVE;
-      edgeBranch[edge.index] = live ? branches.edgeBranch(branch, edge.target.id, liveOut) : branch;
-      if (live) liveInputs[edge.target.index]!++;
-      if (inputSettled(edge.target)) (decided ??= []).push(edge.target);
-    }
-    return decided ?? noNodes;
   }
 
   function finishRun(status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED', error: string | null): void {
@@ -233,7 +183,7 @@ export function createScheduler(options: {
       // A node that ran or waited in the queue had entered its branch; one that never did names the
       // branch its settled inputs point to.
       if (step.branch !== null) branches.leave(step.branch, 'CANCELLED');
-      else step.branch = branches.join(node.incoming.flatMap((e) => edgeBranch[e.index] ?? []));
+      else step.branch = edges.settledBranch(node);
       step.status = 'CANCELLED';
       step.reason = reason;
       step.finishedAt = now();
@@ -263,7 +213,7 @@ export function createScheduler(options: {
     }
     for (const node of nodes) {
       const step = steps[node.index]!;
-      if (settledStepStatuses.has(step.status)) decided.push(...settleEdges(node, step));
+      if (settledStepStatuses.has(step.status)) decided.push(...edges.settle(node, step));
       else if (step.status === 'RUNNING') active.push(node);
       else if (node.incoming.length === 0) triggers.push(node);
     }
@@ -271,7 +221,7 @@ export function createScheduler(options: {
     branches.restore(from.branches, steps);
     for (const node of active) {
       const step = steps[node.index]!;
-      branches.enter((step.branch ??= inputBranch(node)), node.id, true);
+      branches.enter((step.branch ??= edges.inputBranch(node)), node.id, true);
       running++;
     }
     run.status = 'RUNNING';
@@ -345,7 +295,7 @@ export function createScheduler(options: {
           }
         }
       }
-      for (const ready of settleEdges(node, step)) decide(ready);
+      for (const ready of edges.settle(node, step)) decide(ready);
       branches.leave(step.branch!, step.status === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED');
       const launches = pump();
       branches.finishIdle();
