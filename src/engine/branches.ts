@@ -1,4 +1,4 @@
-// Branch bookkeeping (CONTRACT §3.7): ids are paths, forks extend them, joins take the common prefix.
+// Branch bookkeeping: ids are paths, forks extend them, joins take the common prefix.
 import type { BranchState, BranchStatus, StepState } from './events.js';
 
 /** A branch while the run goes on. `open` counts its own and its sub-branches' active nodes. */

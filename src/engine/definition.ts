@@ -1,4 +1,4 @@
-// The workflow definition's JSON form (CONTRACT §2) as zod schemas, and the types read from them.
+// The workflow definition's JSON form as zod schemas, and the types read from them.
 import { z } from 'zod';
 
 export const retrySchema = z.strictObject({

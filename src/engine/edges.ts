@@ -1,4 +1,4 @@
-// Edge bookkeeping of one run (CONTRACT §3.2–3): which edges are live or dead, how many inputs of each
+// Edge bookkeeping of one run: which edges are live or dead, how many inputs of each
 // node settled and are live, and the branch each edge carries. Plain typed arrays, no copies.
 import { rootBranchId, type Branches } from './branches.js';
 import type { StepState } from './events.js';
@@ -58,7 +58,7 @@ export function createEdges(graph: WorkflowGraph, steps: readonly StepState[], b
       return decided ?? noNodes;
     },
 
-    /** The branch a node about to run continues (CONTRACT §3.7). */
+    /** The branch a node about to run continues: its single input's, or the common prefix of its live inputs'. */
     inputBranch(node: GraphNode): string {
       const first = node.incoming[0];
       if (!first) return branches.edgeBranch(rootBranchId, node.id, graph.triggers.length);

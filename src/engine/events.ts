@@ -69,7 +69,7 @@ export interface StepState {
   wakeAt: Date | null;
 }
 
-/** The durable state of a branch (CONTRACT §3.7). */
+/** The durable state of a branch. */
 export interface BranchState {
   id: string;
   status: BranchStatus;

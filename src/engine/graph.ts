@@ -39,7 +39,7 @@ export interface WorkflowGraph {
 export type ValidationResult = { ok: true; graph: WorkflowGraph } | { ok: false; issues: ValidationIssue[] };
 
 /**
- * Checks a definition against every rule of CONTRACT §2 and reports all its issues at once, each
+ * Checks a definition against every rule of the workflow format and reports all its issues at once, each
  * naming its node or edge; on success returns the compiled graph. Never throws, whatever `input` is.
  */
 export function validateWorkflow(input: unknown, registry: NodeRegistry): ValidationResult {

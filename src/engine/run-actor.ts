@@ -165,7 +165,7 @@ export const runActorLogic: ActorLogic<RunSnapshot, RunEvent, RunInput> = {
     return { ...snapshot, status: 'done', output: { state: { ...scheduler.run }, detached: false } };
   },
 
-  // Durable state is the rows (DESIGN.md), never an XState snapshot.
+  // Durable state is the rows, never an XState snapshot (its format changes between XState versions).
   getPersistedSnapshot: ({ input: _i, scheduler: _s, actors: _a, shared: _sh, timer: _t, ...snapshot }) => snapshot,
 };
 

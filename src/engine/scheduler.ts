@@ -1,4 +1,4 @@
-// The settlement rules of CONTRACT §3 as plain bookkeeping: which nodes run, skip or get cancelled next.
+// The execution rules (settle, skip, cancel, fail fast) as plain bookkeeping: which nodes run, skip or get cancelled next.
 // No XState, no timers: the run actor feeds it settlements and carries out what it returns. A scheduler
 // starts fresh, or from a run's stored rows (`restore`) to go on where another process stopped.
 import { createBranches } from './branches.js';

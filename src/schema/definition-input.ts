@@ -56,7 +56,7 @@ export const WorkflowSettingsInput = builder.inputType('WorkflowSettingsInput', 
 });
 
 export const WorkflowDefinitionInput = builder.inputType('WorkflowDefinitionInput', {
-  description: 'A workflow graph: the JSON form of CONTRACT §2 as GraphQL input.',
+  description: 'A workflow graph: the JSON form of a definition as GraphQL input.',
   fields: (t) => ({
     nodes: t.field({ type: [WorkflowNodeInput], required: true }),
     edges: t.field({ type: [WorkflowEdgeInput], required: true }),

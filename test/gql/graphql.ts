@@ -81,7 +81,7 @@ export type UpdateWorkflowInput = {
   name?: string | null | undefined;
 };
 
-/** A workflow graph: the JSON form of CONTRACT §2 as GraphQL input. */
+/** A workflow graph: the JSON form of a definition as GraphQL input. */
 export type WorkflowDefinitionInput = {
   edges: Array<WorkflowEdgeInput>;
   nodes: Array<WorkflowNodeInput>;

@@ -1,4 +1,4 @@
-// The built-in node types (CONTRACT §2) and the registry an engine is given.
+// The built-in node types and the registry an engine is given.
 import { conditionNodeType } from './condition.js';
 import { delayNodeType } from './delay.js';
 import { failNodeType } from './fail.js';
