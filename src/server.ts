@@ -7,6 +7,7 @@ import { sql } from 'drizzle-orm';
 import { WebSocketServer } from 'ws';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
+import { appliedMigrationCount, migrationCount } from './db/migrate.js';
 import { ensureDevOrganization } from './db/queries/organizations.js';
 import { createRunStore } from './db/run-store.js';
 import { builtinNodeTypes, createEngine, type Clock, type NodeRegistry } from './engine/index.js';
@@ -112,6 +113,7 @@ export function buildServer(deps: ServerDeps): BraidServer {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health') return health(res);
+    if (path === '/ready') return ready(res);
     if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS') {
       const body = await readBody(req, res, config.maxBodyBytes);
       if (body === null) return;
@@ -128,6 +130,19 @@ export function buildServer(deps: ServerDeps): BraidServer {
     } catch (error) {
       console.error('health check: database unreachable', error);
       sendJson(res, 503, { status: 'unavailable', database: database.driver });
+    }
+  }
+
+  /** 200 while the process takes work (database reachable, migrations applied, not draining); 503 otherwise. */
+  async function ready(res: ServerResponse): Promise<void> {
+    if (draining) return sendJson(res, 503, { status: 'draining' });
+    try {
+      const applied = await appliedMigrationCount(database);
+      if (applied < migrationCount()) return sendJson(res, 503, { status: 'migrations pending' });
+      sendJson(res, 200, { status: 'ready' });
+    } catch (error) {
+      log('readiness check: database unreachable', { error: String(error) });
+      sendJson(res, 503, { status: 'database unreachable' });
     }
   }
 
@@ -184,9 +199,11 @@ export function buildServer(deps: ServerDeps): BraidServer {
         // that finished meanwhile got their final events; the others resubscribe elsewhere with afterSeq.
         const deadline = performance.now() + config.shutdownGraceMs;
         await runs.drain(config.shutdownGraceMs);
-        // Requests already being received or answered get their answer (within the grace period);
+        // Requests already being received or answered get their answer (within the grace period, and
+        // at least a second after the runs drained);
         // streams (SSE) have answered their headers and are closed below.
-        while ([...answering].some((res) => !res.headersSent) && performance.now() < deadline) {
+        const answerBy = Math.max(deadline, performance.now() + 1000);
+        while ([...answering].some((res) => !res.headersSent) && performance.now() < answerBy) {
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
         // graphql-ws says goodbye (1001) to every client; one that cannot read it is cut off after a grace.

@@ -1,4 +1,5 @@
 // Applies the generated migrations in drizzle/ with drizzle's migrator: at start and in tests alike.
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import type { MigrationConfig } from 'drizzle-orm/migrator';
@@ -41,6 +42,13 @@ export async function migrateDb(database: Database): Promise<void> {
     lockConnection.release();
   }
 }
+
+/** The number of migrations in the migrations folder (read once). */
+export function migrationCount(): number {
+  journalEntries ??= (JSON.parse(readFileSync(`${migrationsFolder}meta/_journal.json`, 'utf8')) as { entries: unknown[] }).entries.length;
+  return journalEntries;
+}
+let journalEntries: number | undefined;
 
 /** The number of migrations applied to `database` (0 on an empty database). */
 export async function appliedMigrationCount(database: Database): Promise<number> {

@@ -232,6 +232,8 @@ describe('shutdown and restart', () => {
     const response = await fetch(`${t.baseUrl}/health`);
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ status: 'ok' });
+    const ready = await fetch(`${t.baseUrl}/ready`);
+    expect([ready.status, await ready.json()]).toEqual([200, { status: 'ready' }]);
     expect((await t.request(Organization, {}, null)).errors?.[0]).toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
   });
 });
