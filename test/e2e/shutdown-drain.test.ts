@@ -39,16 +39,24 @@ interface Answer {
 }
 
 /**
- * POSTs startRun through `agent` with node:http (fetch hides `Connection`). With `hold`, half the body
- * is sent at once and the rest when `hold` resolves: the request is in progress on its socket meanwhile.
+ * POSTs startRun through `agent` with node:http (fetch hides `Connection`). With `hold`, the request asks
+ * `Expect: 100-continue` and sends its body only once `hold` resolves; `inProgress` resolves when the
+ * server has read the headers (its 100 Continue): from then on the request is in progress on its socket.
  */
 function postStartRun(agent: http.Agent, server: ChildServer, key: string, workflowId: string, hold?: Promise<unknown>) {
   const payload = Buffer.from(JSON.stringify({ query: StartRunDocument, variables: { workflowId } }));
-  return new Promise<Answer>((resolve, reject) => {
+  let onContinue!: () => void;
+  const inProgress = new Promise<void>((resolve) => (onContinue = resolve));
+  const answer = new Promise<Answer>((resolve, reject) => {
     const req = http.request(server.url, {
       method: 'POST',
       agent,
-      headers: { 'content-type': 'application/json', 'content-length': payload.length, authorization: `Bearer ${key}` },
+      headers: {
+        'content-type': 'application/json',
+        'content-length': payload.length,
+        authorization: `Bearer ${key}`,
+        ...(hold ? { expect: '100-continue' } : {}),
+      },
     });
     req.on('error', reject);
     req.on('response', (res) => {
@@ -64,10 +72,14 @@ function postStartRun(agent: http.Agent, server: ChildServer, key: string, workf
         }),
       );
     });
-    const half = Math.floor(payload.length / 2);
-    req.write(payload.subarray(0, half));
-    void Promise.resolve(hold).then(() => req.end(payload.subarray(half)));
+    if (!hold) return void req.end(payload);
+    req.on('continue', () => {
+      onContinue();
+      void hold.then(() => req.end(payload));
+    });
+    req.flushHeaders();
   });
+  return { inProgress, answer };
 }
 
 type Outcome =
@@ -86,7 +98,7 @@ function startedRun(answer: Answer): string {
 async function startOnce(agent: http.Agent, server: ChildServer, key: string, workflowId: string): Promise<Outcome> {
   const sentAt = Date.now();
   try {
-    const answer = await postStartRun(agent, server, key, workflowId);
+    const answer = await postStartRun(agent, server, key, workflowId).answer;
     const run = answer.body.data?.startRun;
     if (run?.__typename === 'Run') return { kind: 'run', id: run.id!, sentAt };
     const code = answer.body.errors?.[0]?.extensions?.code;
@@ -179,12 +191,13 @@ describe('SIGTERM drains the server instead of cancelling its runs', () => {
     await Promise.all(early.map((id) => slow.waitForRequest((r) => r.tag === requestTag(id, 'a'))));
     const client = keepStarting(server, key, workflowId);
     await client.started(2);
-    // One more request on a kept-alive socket, in progress (half its body sent) when the signal comes.
+    // One more request on a kept-alive socket, in progress (headers read, body held back) when the signal comes.
     const heldAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    const warmUpRun = startedRun(await postStartRun(heldAgent, server, key, workflowId));
+    const warmUpRun = startedRun(await postStartRun(heldAgent, server, key, workflowId).answer);
     let sendRest!: () => void;
-    const rest = new Promise<void>((resolve) => (sendRest = resolve));
-    const held = postStartRun(heldAgent, server, key, workflowId, rest).catch((error: unknown) => String(error));
+    const held = postStartRun(heldAgent, server, key, workflowId, new Promise<void>((resolve) => (sendRest = resolve)));
+    const heldAnswer = held.answer.catch((error: unknown) => String(error));
+    await held.inProgress;
 
     const signalledAt = Date.now();
     server.kill('SIGTERM');
@@ -193,7 +206,7 @@ describe('SIGTERM drains the server instead of cancelling its runs', () => {
     } finally {
       sendRest();
     }
-    const afterSignal = await held;
+    const afterSignal = await heldAnswer;
     const exit = await server.exited;
     const exitMs = Date.now() - signalledAt;
     await client.stop();

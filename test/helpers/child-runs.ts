@@ -160,11 +160,17 @@ export const idempotencyKey = (runId: string, nodeId: string) => `${runId}:${nod
 export const requestTag = (runId: string, nodeId: string) => `${runId}.${nodeId}`;
 
 /**
+ * How long after a killed process was seen gone a request it sent may still be recorded: the test reads
+ * the child's exit and the loopback's sockets in one event loop, in either order.
+ */
+const dyingMs = 1000;
+
+/**
  * What betrays an http step that ran again though it had settled, judged from the loopback's records:
  * a request of the step without its Idempotency-Key; a request of a step stored as never started, with
- * no fault after it; a request
- * that arrived after the step's `finishedAt` (same machine, same clock); a request sent again after one
- * that succeeded (or went unanswered) with no fault in between; a SUCCEEDED step without any request.
+ * no fault after it; a request that arrived after the step's `finishedAt` (same machine, same clock); a
+ * request sent again after one that succeeded (or went unanswered) with no fault in between; a SUCCEEDED
+ * step without any request.
  */
 export function requestProblems(run: RunView, requests: RecordedRequest[], faults: Fault[]): string[] {
   const problems: string[] = [];
@@ -174,10 +180,13 @@ export function requestProblems(run: RunView, requests: RecordedRequest[], fault
     const tagged = requests.filter((r) => r.tag === requestTag(run.id, step.nodeId));
     const keyed = requests.filter((r) => r.idempotencyKey === key);
     const unkeyed = tagged.filter((r) => r.idempotencyKey !== key);
-    if (unkeyed.length > 0) problems.push(`${name}: ${unkeyed.length} request(s) without Idempotency-Key ${key}`);
+    if (unkeyed.length > 0) {
+      const carried = unkeyed.map((r) => JSON.stringify(r.idempotencyKey)).join(', ');
+      problems.push(`${name}: ${unkeyed.length} request(s) without Idempotency-Key ${key} (they carried ${carried})`);
+    }
     if (step.status === 'SUCCEEDED' && keyed.length === 0) problems.push(`${name}: no request with its key`);
     // A step stored as never started may have had a request from a process that died before storing its start.
-    const unexplained = keyed.filter((r) => step.startedAt === null && !faults.some((f) => f.sentAt > r.receivedAt));
+    const unexplained = keyed.filter((r) => step.startedAt === null && !faults.some((f) => f.exitedAt + dyingMs > r.receivedAt));
     if (unexplained.length > 0) problems.push(`${name}: ${unexplained.length} request(s) but never started`);
     const finishedAt = step.finishedAt === null ? null : Date.parse(step.finishedAt);
     if (step.startedAt !== null && finishedAt === null) problems.push(`${name}: started but not finished`);
@@ -186,9 +195,10 @@ export function requestProblems(run: RunView, requests: RecordedRequest[], fault
     keyed.slice(1).forEach((next, index) => {
       const previous = keyed[index]!;
       const failed = previous.status !== null && previous.status >= 400;
-      const faulted = faults.some((f) => f.sentAt > previous.receivedAt && f.sentAt < next.receivedAt);
+      const faulted = faults.some((f) => f.exitedAt + dyingMs > previous.receivedAt && f.sentAt < next.receivedAt);
       if (!failed && !faulted) {
-        problems.push(`${name}: sent again at ${next.receivedAt} after a ${previous.status ?? 'cut'} answer with no fault between`);
+        const answer = previous.status ?? 'no answer';
+        problems.push(`${name}: sent at ${previous.receivedAt} (${answer}) and again at ${next.receivedAt} with no fault between`);
       }
     });
   }
