@@ -258,5 +258,5 @@ describe('runs survive SIGKILL of the server process', () => {
     expect.soft(notResumed).toEqual([]);
     // No http call of a settled step was made again; only a cut-off or failed attempt was repeated.
     expect.soft(runs.flatMap((run) => requestProblems(run, slow.requests, faults))).toEqual([]);
-  }, 420_000);
+  }, 600_000);
 });
