@@ -3,6 +3,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDb } from './db/client.js';
 import { DataDirInUseError, lockDataDir, type DataDirLock } from './db/data-dir-lock.js';
 import { migrateDb } from './db/migrate.js';
+import { newProcessId } from './runs/run-service.js';
 import { buildServer } from './server.js';
 
 async function main(): Promise<void> {
@@ -28,9 +29,11 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const database = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  // Other processes find this one's sessions by it (to free the runs it locks if it hangs).
+  const processId = newProcessId();
+  const database = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, applicationName: `braid:${processId}` });
   await migrateDb(database);
-  const server = buildServer({ config, database });
+  const server = buildServer({ config, database, processId });
   const started = await server.start(config.port);
 
   console.log(`braid: GraphQL at ${started.url} (GraphiQL in a browser; graphql-ws on the same path)`);

@@ -27,6 +27,8 @@ export interface ServerDeps {
   database: Database;
   registry?: NodeRegistry;
   clock?: Clock;
+  /** This process's id as a run owner (the PostgreSQL sessions should carry `braid:<id>`); random by default. */
+  processId?: string;
 }
 
 export interface StartedServer {
@@ -71,6 +73,7 @@ export function buildServer(deps: ServerDeps): BraidServer {
     graphs: createGraphCache(database.db, registry),
     leaseMs: config.runLeaseMs,
     capacity: config.runCapacity,
+    ...(deps.processId ? { processId: deps.processId } : {}),
     log,
     createEngine: ({ onCommitted, epochOf, holds, notify }) =>
       createEngine({

@@ -49,6 +49,8 @@ export interface OpenDbOptions {
    * left idle inside a transaction, releasing its locks. 0 leaves the server's setting.
    */
   idleInTransactionTimeoutMs?: number;
+  /** PostgreSQL `application_name` of every session (default `braid`): `braid:<process id>` lets others find them. */
+  applicationName?: string;
 }
 
 const asText = (value: string) => value;
@@ -93,7 +95,7 @@ function openPostgres(url: string, options: OpenDbOptions): Database {
     backoff: reconnectDelaySeconds,
     // Startup parameters, so they hold for every session, reconnections included.
     connection: {
-      application_name: 'braid',
+      application_name: options.applicationName ?? 'braid',
       statement_timeout: options.statementTimeoutMs ?? 30_000,
       idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 60_000,
     },

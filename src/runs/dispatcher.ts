@@ -29,6 +29,8 @@ export function createDispatcher(options: {
   pollMs: number;
   /** The first sweep takes every unfinished run, whatever its lease says (PGlite after a restart). */
   takeAllAtStart: boolean;
+  /** Before each timed sweep: frees the runs a hung owner still locks (see endExpiredOwnersSessions). */
+  beforePoll?: () => Promise<unknown>;
   log: Log;
 }): Dispatcher {
   let stopped = false;
@@ -36,8 +38,11 @@ export function createDispatcher(options: {
   let again = false;
   let first = options.takeAllAtStart;
   let timer: NodeJS.Timeout | undefined;
+  let polling = false;
 
   async function sweep(): Promise<void> {
+    if (polling && options.beforePoll) await options.beforePoll();
+    polling = false;
     do {
       again = false;
       for (;;) {
@@ -67,7 +72,10 @@ export function createDispatcher(options: {
       wake();
       const first = running ?? Promise.resolve();
       if (options.pollMs > 0) {
-        timer = setInterval(wake, options.pollMs);
+        timer = setInterval(() => {
+          polling = true;
+          wake();
+        }, options.pollMs);
         timer.unref();
       }
       return first;

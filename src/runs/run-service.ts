@@ -2,7 +2,7 @@
 // leases, take-over after a crash, drain on shutdown). Resolvers call it; it calls the engine and db/.
 import { randomBytes } from 'node:crypto';
 import { findRun, insertRun } from '../db/queries/runs.js';
-import { requestCancel } from '../db/queries/leases.js';
+import { endExpiredOwnersSessions, requestCancel } from '../db/queries/leases.js';
 import { readRunStates } from '../db/queries/run-states.js';
 import { reopenRun } from '../db/queries/run-reopen.js';
 import { readSteps } from '../db/run-reads.js';
@@ -18,6 +18,9 @@ import { createRunDriver } from './run-driver.js';
 import { waitForFinalEvent } from './final-event.js';
 
 export const cancelReason = 'cancelled by request';
+
+/** A new process id, as stored in `runs.owner`. */
+export const newProcessId = () => `proc_${randomBytes(9).toString('base64url')}`;
 
 /** The process is draining: it takes no new runs. */
 export class UnavailableError extends Error {
@@ -61,13 +64,15 @@ export interface RunServiceOptions {
   leaseMs: number;
   /** Most runs this process drives at once. */
   capacity: number;
+  /** This process's id in `runs.owner` (and in its PostgreSQL `application_name`, `braid:<id>`); random by default. */
+  processId?: string;
   log: Log;
 }
 
 export function createRunService(options: RunServiceOptions): RunService {
   const { database, pubsub, log, leaseMs } = options;
   const db = database.db;
-  const processId = `proc_${randomBytes(9).toString('base64url')}`;
+  const processId = options.processId ?? newProcessId();
   const shared = database.driver === 'postgres';
   let accepting = true;
   /** Cancels asked of this process for runs it claimed but has not started yet. */
@@ -125,6 +130,7 @@ export function createRunService(options: RunServiceOptions): RunService {
     // Another process's runs become orphans only with several processes; alone, a restart takes all.
     pollMs: shared ? Math.min(1000, leaseMs) : 0,
     takeAllAtStart: !shared,
+    ...(shared ? { beforePoll: () => endExpiredOwnersSessions(db, processId) } : {}),
     log,
   });
 

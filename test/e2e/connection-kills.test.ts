@@ -57,7 +57,7 @@ describe.skipIf(!process.env.DATABASE_URL)('connection kills under load', () => 
     const killLoop = (async () => {
       while (killing) {
         const rows = await killer`select pg_terminate_backend(pid) as killed from pg_stat_activity
-          where datname = ${name} and pid <> pg_backend_pid() and application_name = 'braid'`;
+          where datname = ${name} and pid <> pg_backend_pid() and application_name like 'braid%'`;
         kills += rows.filter((row) => row.killed).length;
         await new Promise((resolve) => setTimeout(resolve, 250));
       }

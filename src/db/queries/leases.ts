@@ -87,6 +87,23 @@ export async function requestCancel(
   return row ?? null;
 }
 
+/**
+ * Ends the database sessions of owners whose leases expired (their `application_name` is
+ * `braid:<owner>`). A process paused in the middle of a transaction keeps its runs' rows locked, so
+ * claims (which skip locked rows) could not take them over until its statement timed out; its lease is
+ * gone, so nothing it would still write counts. Returns how many sessions were ended.
+ */
+export async function endExpiredOwnersSessions(db: Db, self: string): Promise<number> {
+  const rows = await db.execute(sql`
+    select pg_terminate_backend(a.pid) as ended from pg_stat_activity a
+    where a.application_name in (
+      select distinct 'braid:' || owner from ${runs}
+      where status in ('QUEUED', 'RUNNING') and owner is not null and owner <> ${self} and lease_until < now()
+    )`);
+  const list = (Array.isArray(rows) ? rows : (rows as unknown as { rows: unknown[] }).rows) as { ended: boolean }[];
+  return list.filter((row) => row.ended).length;
+}
+
 /** The values that make a new run row claimed by `owner` from the start. */
 export function ownedBy(owner: string, leaseMs: number) {
   return { owner, leaseUntil: leaseUntil(leaseMs), epoch: 1 };
