@@ -10,7 +10,7 @@ import type { Database } from '../db/client.js';
 import type { RunRow, WorkflowRow } from '../db/schema.js';
 import { finalRunStatuses, stepsToRetry, type Engine, type Log, type RunCommit } from '../engine/index.js';
 import { createDispatcher } from './dispatcher.js';
-import { createPostgresFeed, soloFeed, type EventFeed, type ServerPubSub } from './event-feed.js';
+import { channels, createPostgresFeed, soloFeed, type EventFeed, type ServerPubSub } from './event-feed.js';
 import type { GraphCache } from './graphs.js';
 import { createLeases, type Leases } from './leases.js';
 import { restoredRun } from './restored-run.js';
@@ -75,6 +75,8 @@ export function createRunService(options: RunServiceOptions): RunService {
   const processId = options.processId ?? newProcessId();
   const shared = database.driver === 'postgres';
   let accepting = true;
+  /** Runs may wait unclaimed for room (this process was full): claim when a slot frees. */
+  let backlog = false;
   /** Cancels asked of this process for runs it claimed but has not started yet. */
   const pendingCancels = new Map<string, string>();
 
@@ -105,20 +107,29 @@ export function createRunService(options: RunServiceOptions): RunService {
     feed,
     pubsub,
     log,
-    onRunLeft: () => dispatcher.wake(),
+    // A claim costs a statement: only when runs may wait for room (on PostgreSQL the poll also finds them).
+    onRunLeft: () => {
+      if (!backlog) return;
+      backlog = false;
+      dispatcher.wake();
+    },
     engine: (onCommitted) =>
       options.createEngine({
         onCommitted,
         epochOf: leases.epochOf,
         holds: leases.holds,
-        ...(shared ? { notify: { channel: 'braid_events', sender: processId } } : {}),
+        ...(shared ? { notify: { channel: channels.events, sender: processId } } : {}),
       }),
   });
   const dispatcher = createDispatcher({
     database,
     owner: processId,
     leaseMs,
-    free: () => (accepting ? options.capacity - driver.size : 0),
+    free: () => {
+      const free = accepting ? options.capacity - driver.size : 0;
+      if (free <= 0) backlog = true;
+      return free;
+    },
     take: async (claimed) => {
       await driver.take(claimed);
       for (const run of claimed) {
@@ -134,7 +145,11 @@ export function createRunService(options: RunServiceOptions): RunService {
     log,
   });
 
-  const claimFor = () => (accepting && driver.size < options.capacity ? { owner: processId, leaseMs } : undefined);
+  const claimFor = () => {
+    if (accepting && driver.size < options.capacity) return { owner: processId, leaseMs };
+    backlog = true;
+    return undefined;
+  };
 
   return {
     processId,
