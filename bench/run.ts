@@ -1,13 +1,21 @@
 // `npm run bench [-- name…]`: runs the named benchmarks (all by default) and prints their tables.
 import { benchChain, benchFan } from './chain-fan.js';
 import { benchEngine } from './engine.js';
+import { benchRecovery } from './recovery.js';
 import { benchRunStore } from './run-store.js';
 import { benchScale } from './scale.js';
 import { benchSeed } from './seed.js';
 import { benchSubscribers } from './subscribers.js';
 import { benchThroughput } from './throughput.js';
 
-const benchmarks: Record<string, () => Promise<{ title: string; table: string; notes: string[] }>> = {
+interface Section {
+  title: string;
+  table: string;
+  notes: string[];
+}
+
+/** A benchmark's output: its table, and `more` tables (printed under it as ### sections). */
+const benchmarks: Record<string, () => Promise<Section & { more?: Section[] }>> = {
   engine: benchEngine,
   'run-store': benchRunStore,
   seed: benchSeed,
@@ -16,6 +24,7 @@ const benchmarks: Record<string, () => Promise<{ title: string; table: string; n
   throughput: benchThroughput,
   subscribers: benchSubscribers,
   scale: benchScale,
+  recovery: benchRecovery,
 };
 
 const chosen = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
@@ -29,6 +38,10 @@ for (const name of chosen.length ? chosen : Object.keys(benchmarks)) {
     const result = await benchmarks[name]!();
     console.log(`\n## ${result.title}\n\n${result.table}\n`);
     for (const note of result.notes) console.log(`- ${note}`);
+    for (const more of result.more ?? []) {
+      console.log(`\n### ${more.title}\n\n${more.table}\n`);
+      for (const note of more.notes) console.log(`- ${note}`);
+    }
     console.log(`- (${name} took ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   } catch (error) {
     // One broken benchmark does not hide the others' tables; the run still fails at the end.

@@ -1,10 +1,13 @@
 // `throughput`: many small runs (trigger → transform → transform) started through GraphQL by concurrent
 // clients, counted when their final runUpdates message arrives. Baseline: the same clients sending a
-// trivial authenticated query, the ceiling of the HTTP + GraphQL + auth path on this machine.
+// trivial authenticated query, the ceiling of the HTTP + GraphQL + auth path on this machine. Then the
+// same runs over 1, 2 and 3 processes on one PostgreSQL (bench/throughput-processes.ts).
+import { cpus, loadavg } from 'node:os';
 import { createApi, watchRuns, type Api, type FinishedRun, type RunWatcher } from './client.js';
 import { benchDrivers, skippedPostgres, withDatabase } from './databases.js';
 import { benchEnv, startServerProcess } from './server-launch.js';
 import { fmt, median, smoke, table, verdict } from './stats.js';
+import { ceiling, measureProcesses, processesHeaders, processesRow, type ProcessesResult } from './throughput-processes.js';
 import { chainDefinition } from './workflows.js';
 
 const clients = 24;
@@ -92,6 +95,43 @@ async function completedPerSecond(api: Api, watcher: RunWatcher, workflowId: str
   return { completed: runs / ((lastDone - t0) / 1000), started: runs / ((startedAt - t0) / 1000) };
 }
 
+/** The same runs over 1, 2 and 3 processes on one PostgreSQL (smoke: 2; BENCH_PROCESSES=3 one count), each count on a database of its own. */
+async function acrossProcesses(runs: number) {
+  const counts = process.env.BENCH_PROCESSES?.split(',').map(Number) ?? (smoke ? [2] : [1, 2, 3]);
+  const reps = smoke ? 1 : 3;
+  const results: ProcessesResult[] = [];
+  const loadBefore = loadavg()[0]!;
+  const options = { clients, runs, reps, warmUp: smoke ? Math.min(runs, 100) : 1500 };
+  let peers: ProcessesResult | undefined;
+  if (benchDrivers().includes('postgres')) {
+    for (const n of counts) results.push(await measureProcesses(n, options));
+    // What a process costs the others: 3 processes, every client on the first.
+    if (!smoke && !process.env.BENCH_PROCESSES) peers = await measureProcesses(3, { ...options, loaded: 1 });
+  }
+  const one = results.find((m) => m.processes === 1);
+  const rows = results.length ? results.map((m) => processesRow(m, one, runs)) : [[counts.join(', '), runs, process.env.DATABASE_URL ? 'skipped (BENCH_DRIVERS)' : skippedPostgres, '', '', '', '', '', '', '']];
+  const projections = results.filter((m) => !Number.isNaN(m.postgres)).map(
+    (m) => `${m.processes} process${m.processes > 1 ? 'es' : ''}: ${[2, 4, 8, 16].map((cores) => `${cores} cores ≈ ${fmt(ceiling(m, cores), 0)}`).join(', ')} runs/s`,
+  );
+  return {
+    title: `throughput across processes — the same runs from ${clients} clients spread over Braid processes on one PostgreSQL, median of ${reps}`,
+    table: table(processesHeaders, rows),
+    notes: [
+      'each process is `node --import tsx src/main.ts` on the same database (a fresh one per process count); client loop j talks to process j mod n, which drives the runs it starts; each process has one runUpdates subscriber, filtered to the workflow its clients start, and the clients count a run when its final update arrives there (every run checked SUCCEEDED).',
+      'CPU: user + system time from /proc — Braid: all its processes, summed; PostgreSQL: the backends of the bench\'s database plus the postmaster, checkpointer, background and WAL writers and launchers (other databases\' backends left out); clients: the bench process (24 fetch loops and the subscriptions). All share the 2 cores here, so runs/s cannot grow with processes on this machine; CPU per run says what would.',
+      `store transactions/run: the run-store's NOTIFYs on the events channel counted by a LISTEN of the bench's own (one per transaction; startRun's own announcements left out); each is delivered to, parsed and, when it changes a run's status, read back by every other process that has a runUpdates subscriber.`,
+      ...(peers
+        ? [
+            `what a process costs the others: with 3 processes and every client on the first (each with its runUpdates subscriber), the loaded one spent ${fmt(peers.perProcess[0]!, 2)} ms CPU per run and each idle one ${peers.perProcess.slice(1).map((ms) => fmt(ms, 2)).join(' and ')} ms per run of the other's (reading back the runs whose status changed, publishing them to its subscriber, which filters them out); PostgreSQL ${Number.isNaN(peers.postgres) ? 'not local' : `${fmt(peers.postgres, 2)} ms/run`}; ${fmt(peers.completed, 0)} runs/s.`,
+          ]
+        : []),
+      `warm-up: each process first drives ${options.warmUp} runs (one process on PostgreSQL here spent 4.2–4.5 ms CPU per run over its runs 100–1,600 and 3.1 ms over the next 1,500: the JIT is still warming up).`,
+      `machine load (1-minute load average, ${cpus().length} cores) at the start and the end: ${fmt(loadBefore, 1)} → ${fmt(loadavg()[0]!, 1)}.`,
+      `ceiling: runs/s if n cores were all busy with Braid and PostgreSQL = min(n × 1000 / (Braid + PostgreSQL ms/run), processes × 1000 / Braid ms/run), the second term because one process's JavaScript runs on one core; clients elsewhere. ${projections.join('; ') || 'not measured'}.`,
+    ],
+  };
+}
+
 export async function benchThroughput() {
   const runs = smoke ? 50 : 1500;
   const reps = smoke ? 2 : 3;
@@ -105,6 +145,7 @@ export async function benchThroughput() {
     ]);
   }
   if (!process.env.DATABASE_URL) rows.push(['postgres', runs, `≥ ${targetPostgres}`, skippedPostgres, '', '', '', '', '', '']);
+  const more = [await acrossProcesses(runs)];
   return {
     title: `throughput — runs of trigger → transform → transform from ${clients} concurrent clients, median of ${reps}`,
     table: table(
@@ -120,5 +161,6 @@ export async function benchThroughput() {
       `baseline: the same ${clients} loops sending { organization { id } } (auth + one read): the API's own ceiling here.`,
       'server CPU: user + system time of the server process per run (or query), a measure that machine load inflates less than rates.',
     ],
+    more,
   };
 }
