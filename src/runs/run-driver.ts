@@ -94,15 +94,22 @@ export function createRunDriver(deps: {
       log('run taken over by another process; stopped here', { runId });
     } else if (end.how === 'store-failed') {
       log('storing the run failed; it is stopped and recorded FAILED once the database answers', { runId, error: String(end.error) });
-      await settleFailed(runId, epoch, end.error);
+      await settleFailed(runId, leases.epochOf(runId) ?? epoch, end.error);
     }
-    // A drained run keeps its lease until the leases are released together.
-    if (!(draining && end.how === 'detached') && leases.epochOf(runId) === epoch) leases.forget(runId);
+    // A drained run keeps its lease until the leases are released together. Any other run that leaves
+    // gives its lease up, also one re-claimed meanwhile: nothing here drives it any more, and a lease
+    // nobody renews lapses and is claimed again.
+    if (!(draining && end.how === 'detached')) leases.forget(runId);
     live.delete(runId);
     deps.onRunLeft();
   }
 
   async function drive(run: RunRow, epoch: number, restored?: RestoredRun): Promise<void> {
+    if (live.has(run.id)) {
+      // Re-claimed while still driven here (a renewal came too late): the live run adopts the new epoch.
+      leases.hold(run.id, epoch);
+      return;
+    }
     leases.hold(run.id, epoch);
     let graph;
     try {
@@ -113,7 +120,13 @@ export function createRunDriver(deps: {
       await finalize(run.id, { status: 'FAILED', message: `could not start: ${reason}`, unless: { epochIsNot: epoch } });
       return;
     }
-    const handle = engine.startRun({ runId: run.id, graph, input: run.input, retries: run.retries, ...(restored ? { restored } : {}) });
+    let handle;
+    try {
+      handle = engine.startRun({ runId: run.id, graph, input: run.input, retries: run.retries, ...(restored ? { restored } : {}) });
+    } catch (error) {
+      leases.forget(run.id);
+      throw error;
+    }
     const entry = { row: run, ended: Promise.resolve() };
     live.set(run.id, entry);
     entry.ended = handle.ended.then(
