@@ -56,6 +56,14 @@ export interface OpenDbOptions {
 const asText = (value: string) => value;
 
 /**
+ * The rows of a raw `execute()` on either driver: PGlite answers `{ rows }`, postgres.js an array.
+ * For raw SQL inside a transaction, where `Database.rows` cannot be used.
+ */
+export function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
+/**
  * Opens the database described by `options`. Migrations are not applied here (see `migrateDb`).
  * jsonb reaches drizzle as text on both drivers so that drizzle parses it exactly once: otherwise a
  * stored JSON string such as `"123"` would be parsed twice and come back as the number 123.

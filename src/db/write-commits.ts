@@ -2,7 +2,7 @@
 // fenced by the runs' lease epochs and announced with NOTIFY when asked.
 import { eq, getTableColumns, sql } from 'drizzle-orm';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
-import type { Db } from './client.js';
+import { rowsOf, type Db } from './client.js';
 import { excludedSet, jsonChunks, recordsetSelect, recordsetSource, setFrom } from './recordset.js';
 import type { RunCommit } from './run-commit.js';
 import { branches, runEvents, runs, steps } from './schema.js';
@@ -105,10 +105,10 @@ const maxNotifyChars = 7_900;
  */
 export async function writeBatchTransaction(db: Db, commits: readonly RunCommit[], options: BatchOptions): Promise<Set<string>> {
   return db.transaction(async (tx) => {
-    const lost = options.epochOf ? await fencedOff(tx as unknown as Db, commits, options.epochOf) : new Set<string>();
+    const lost = options.epochOf ? await fencedOff(tx, commits, options.epochOf) : new Set<string>();
     const kept = lost.size === 0 ? commits : commits.filter((c) => !lost.has(c.runId));
-    await writeBatchRows(tx as unknown as Db, batchRows(kept), options.maxChars);
-    if (options.notify && kept.length > 0) await notifyStored(tx as unknown as Db, kept, options.notify);
+    await writeBatchRows(tx, batchRows(kept), options.maxChars);
+    if (options.notify && kept.length > 0) await notifyStored(tx, kept, options.notify);
     return lost;
   });
 }
@@ -123,11 +123,11 @@ async function fencedOff(tx: Db, commits: readonly RunCommit[], epochOf: (runId:
   const lost = new Set(fenced.keys());
   if (fenced.size === 0) return lost;
   const json = JSON.stringify([...fenced].map(([id, epoch]) => ({ id, epoch })));
-  const held = (await tx.execute(sql`
+  const held = await tx.execute(sql`
     select r.id from ${runs} r join json_to_recordset(${json}::json) as v(id text, epoch int)
       on r.id = v.id and r.epoch = v.epoch
-    order by r.id for no key update of r`)) as unknown as { id: string }[] | { rows: { id: string }[] };
-  for (const row of Array.isArray(held) ? held : held.rows) lost.delete(row.id);
+    order by r.id for no key update of r`);
+  for (const row of rowsOf<{ id: string }>(held)) lost.delete(row.id);
   return lost;
 }
 

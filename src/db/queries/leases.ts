@@ -1,7 +1,7 @@
 // Run ownership: claims with FOR UPDATE SKIP LOCKED that bump the epoch, renewals and releases of the
 // leases a process holds, all set-based (one statement for many runs), on the database's own clock.
 import { and, asc, eq, inArray, isNull, lt, ne, or, sql } from 'drizzle-orm';
-import type { Db } from '../client.js';
+import { rowsOf, type Db } from '../client.js';
 import { runs, type RunRow } from '../schema.js';
 
 /** A run a process holds: the epoch its claim gave it fences its writes. */
@@ -55,7 +55,7 @@ export async function renewLeases(
     from json_to_recordset(${JSON.stringify(held)}::json) as v(id text, epoch int)
     where r.id = v.id and r.epoch = v.epoch and r.owner = ${owner}
     returning r.id, r.cancel_requested as "cancelRequested"`);
-  return (Array.isArray(rows) ? rows : (rows as unknown as { rows: unknown[] }).rows) as { id: string; cancelRequested: string | null }[];
+  return rowsOf<{ id: string; cancelRequested: string | null }>(rows);
 }
 
 /** Gives up the leases on `held` (a draining process): another process may claim them at once. */
@@ -100,8 +100,7 @@ export async function endExpiredOwnersSessions(db: Db, self: string): Promise<nu
       select distinct 'braid:' || owner from ${runs}
       where status in ('QUEUED', 'RUNNING') and owner is not null and owner <> ${self} and lease_until < now()
     )`);
-  const list = (Array.isArray(rows) ? rows : (rows as unknown as { rows: unknown[] }).rows) as { ended: boolean }[];
-  return list.filter((row) => row.ended).length;
+  return rowsOf<{ ended: boolean }>(rows).filter((row) => row.ended).length;
 }
 
 /** The values that make a new run row claimed by `owner` from the start. */
