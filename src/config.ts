@@ -12,6 +12,32 @@ const positiveInt = (max: number) =>
     .min(1, { error: 'expected a whole number of at least 1' })
     .max(max, { error: `expected a whole number of at most ${max}` });
 
+const wholeNumber = (min: number, max: number) =>
+  z.coerce
+    .number({ error: 'expected a whole number' })
+    .int({ error: 'expected a whole number' })
+    .min(min, { error: `expected a whole number of at least ${min}` })
+    .max(max, { error: `expected a whole number of at most ${max}` });
+
+/** A limit where 0 means none. */
+const limit = (max: number) => wholeNumber(0, max);
+
+const origins = z.string().transform((value, ctx) => {
+  const list = value.split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
+  for (const origin of list) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || parsed.origin !== origin) {
+      ctx.addIssue({ code: 'custom', message: `"${origin}" is not an origin like https://app.example.com` });
+    }
+  }
+  return list;
+});
+
 const envSchema = z.object({
   PORT: z.coerce
     .number({ error: 'expected a port number' })
@@ -33,13 +59,20 @@ const envSchema = z.object({
   MAX_QUERY_COST: positiveInt(1_000_000).default(5_000),
   SUBSCRIBER_MAX_QUEUE: positiveInt(1_000_000).default(10_000),
   RUN_LEASE_MS: positiveInt(3_600_000).default(10_000),
-  SHUTDOWN_GRACE_MS: z.coerce
-    .number({ error: 'expected a whole number' })
-    .int({ error: 'expected a whole number' })
-    .min(0, { error: 'expected a whole number of at least 0' })
-    .max(3_600_000, { error: 'expected a whole number of at most 3600000' })
-    .default(10_000),
+  SHUTDOWN_GRACE_MS: wholeNumber(0, 3_600_000).default(10_000),
   RUN_CAPACITY: positiveInt(1_000_000).default(10_000),
+  HOST: z.string().min(1).optional(),
+  CORS_ORIGINS: origins.default([]),
+  RATE_LIMIT_PER_SECOND: limit(1_000_000).default(1000),
+  MAX_SUBSCRIPTIONS_PER_KEY: limit(1_000_000).default(5000),
+  MAX_SOCKETS_PER_KEY: limit(1_000_000).default(1000),
+  MAX_QUERY_ALIASES: positiveInt(10_000).default(30),
+  MAX_QUERY_TOKENS: positiveInt(1_000_000).default(10_000),
+  MAX_QUERY_DIRECTIVES: positiveInt(10_000).default(50),
+  EXPRESSION_TIMEOUT_MS: positiveInt(3_600_000).default(5_000),
+  EXPRESSION_MEMORY_MB: positiveInt(4096).default(64),
+  EXPRESSION_RESULT_BYTES: positiveInt(1024 * 1024 * 1024).default(1024 * 1024),
+  EXPRESSION_WORKERS: positiveInt(256).optional(),
 });
 
 /** Everything the server is configured with. */
@@ -69,6 +102,28 @@ export interface Config {
   shutdownGraceMs: number;
   /** Most runs one process drives at once; the rest wait QUEUED for a process with room. */
   runCapacity: number;
+  /** The address to listen on: 127.0.0.1 in dev mode, 0.0.0.0 otherwise, unless HOST says. */
+  host: string;
+  /** Browser origins allowed through CORS besides the server's own. */
+  corsOrigins: string[];
+  /** Requests and operations per second per API key (0: no limit). */
+  rateLimitPerSecond: number;
+  /** Open subscriptions per API key (0: no limit). */
+  maxSubscriptionsPerKey: number;
+  /** Open WebSockets per API key (0: no limit). */
+  maxSocketsPerKey: number;
+  /** Most aliases, tokens and directives one GraphQL document may hold. */
+  maxQueryAliases: number;
+  maxQueryTokens: number;
+  maxQueryDirectives: number;
+  /** An expression's time cap when its node sets no timeoutMs. */
+  expressionTimeoutMs: number;
+  /** Heap of one expression worker, in MB. */
+  expressionMemoryMb: number;
+  /** Largest result (as JSON) an expression or template may produce. */
+  expressionResultBytes: number;
+  /** Expression worker threads; unset: one per core, at least 2. */
+  expressionWorkers: number | undefined;
 }
 
 /** A setting had a value that cannot be used; the message names the variable. */
@@ -111,5 +166,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     runLeaseMs: e.RUN_LEASE_MS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     runCapacity: e.RUN_CAPACITY,
+    host: e.HOST ?? (e.ADMIN_TOKEN === undefined ? '127.0.0.1' : '0.0.0.0'),
+    corsOrigins: e.CORS_ORIGINS,
+    rateLimitPerSecond: e.RATE_LIMIT_PER_SECOND,
+    maxSubscriptionsPerKey: e.MAX_SUBSCRIPTIONS_PER_KEY,
+    maxSocketsPerKey: e.MAX_SOCKETS_PER_KEY,
+    maxQueryAliases: e.MAX_QUERY_ALIASES,
+    maxQueryTokens: e.MAX_QUERY_TOKENS,
+    maxQueryDirectives: e.MAX_QUERY_DIRECTIVES,
+    expressionTimeoutMs: e.EXPRESSION_TIMEOUT_MS,
+    expressionMemoryMb: e.EXPRESSION_MEMORY_MB,
+    expressionResultBytes: e.EXPRESSION_RESULT_BYTES,
+    expressionWorkers: e.EXPRESSION_WORKERS,
   };
 }
