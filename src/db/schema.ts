@@ -55,6 +55,10 @@ export const apiKeys = pgTable(
     /** sha256 of the secret, hex; the secret itself is never stored. */
     keyHash: text('key_hash').notNull().unique(),
     createdAt: createdAt(),
+    /** Set by revokeApiKey: the key is refused from then on, and stays listed. */
+    revokedAt: time('revoked_at'),
+    /** When the key was last used, to within a minute (written at most once a minute per key and process). */
+    lastUsedAt: time('last_used_at'),
   },
   (t) => [index('api_keys_organization_idx').on(t.organizationId)],
 );
