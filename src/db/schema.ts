@@ -199,3 +199,13 @@ export type RunRow = typeof runs.$inferSelect;
 export type StepRow = typeof steps.$inferSelect;
 export type BranchRow = typeof branches.$inferSelect;
 export type RunEventRow = typeof runEvents.$inferSelect;
+
+/**
+ * Request budgets shared by every process on one PostgreSQL (src/schema/key-budget.ts): one row per
+ * API key and window, in the layout of rate-limiter-flexible's RateLimiterDrizzle.
+ */
+export const rateLimits = pgTable('rate_limits', {
+  key: text('key').primaryKey(),
+  points: integer('points').notNull().default(0),
+  expire: time('expire'),
+});
