@@ -1,12 +1,11 @@
 // Each built-in node type's handler, called directly with a hand-made context; http against a real
-// loopback server. No sleeps: deferreds and the manual clock decide when things happen.
+// loopback server (the private-network guard and redirect rules have their own suite: ssrf.test.ts). No sleeps: deferreds and the manual clock decide when things happen.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { NodeExecutionError, NonRetriableError } from '../../src/engine/errors.js';
 import { evaluate } from '../../src/engine/expressions.js';
-import { createHttpNodeType, type LookupAll } from '../../src/engine/nodes/http.js';
 import { builtinNodeTypes, createNodeRegistry } from '../../src/engine/nodes/index.js';
 import type { NodeContext, NodeType } from '../../src/engine/nodes/node-type.js';
 import { isPrivateAddress } from '../../src/engine/nodes/private-address.js';
@@ -276,24 +275,9 @@ describe('http', () => {
     for (const url of [`${base}/echo`, base.replace('127.0.0.1', 'localhost') + '/echo', base.replace('127.0.0.1', '[::ffff:127.0.0.1]')]) {
       const error = await call({ url }, context({ allowPrivateNetwork: false })).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(NonRetriableError);
-      expect((error as Error).message).toMatch(/resolves to the private address/);
+      expect((error as Error).message).toMatch(/^refused http:\/\/(127\.0\.0\.1|localhost|\[::ffff:7f00:1\]):\d+: .*private address/);
     }
     expect(hits).toEqual([]);
-  });
-
-  it('checks every redirect hop against the private-network guard', async () => {
-    // A resolver that calls the first host public and every later one private, as DNS rebinding would.
-    let lookups = 0;
-    const rebinding: LookupAll = async () => [{ address: lookups++ === 0 ? '93.184.216.34' : '127.0.0.1' }];
-    const guarded = createHttpNodeType({ lookup: rebinding });
-    const ctx = context({ allowPrivateNetwork: false });
-    const params = guarded.params.parse({ url: `${base}/redirect?to=/echo` });
-    await expect(guarded.run(params, ctx)).rejects.toThrow(/refused http:\/\/127\.0\.0\.1:\d+: .* private address 127\.0\.0\.1/);
-    expect(hits).toEqual(['/redirect']);
-
-    const trusting = createHttpNodeType({ lookup: async () => [{ address: '93.184.216.34' }] });
-    expect(await trusting.run(params, ctx)).toMatchObject({ output: { status: 200, body: { method: 'GET' } } });
-    expect(hits).toEqual(['/redirect', '/redirect', '/echo']);
   });
 
   it('follows at most 5 redirects, and turns a POST into a GET on 303', async () => {

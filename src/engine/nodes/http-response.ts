@@ -1,5 +1,6 @@
 // Turning an HTTP response into the http node's output or error: body reading with a size cap,
 // JSON detection, Retry-After, and which statuses are worth a retry.
+import type { Response } from 'undici';
 import { NodeExecutionError, NonRetriableError } from '../errors.js';
 
 /** The http node's output. */

@@ -1,14 +1,14 @@
-// The `http` node: one HTTP request with fetch, honouring the signal and a per-request timeout on the
-// clock; redirects are followed by hand so the private-network guard sees every hop.
-import { lookup as dnsLookup } from 'node:dns/promises';
+// The `http` node: one HTTP request with undici's fetch, honouring the signal and a per-request timeout
+// on the clock; redirects are followed by hand so that every hop is checked and rewritten (http-redirects).
+import { fetch, Headers, type Agent, type Response } from 'undici';
 import { z } from 'zod';
 import { describeError, NodeExecutionError, NonRetriableError } from '../errors.js';
+import { createHttpAgent, PrivateAddressError, privatePolicy, refuseLiteral, systemLookup, type LookupAll } from './http-guard.js';
 import { readResponse, statusError } from './http-response.js';
+import { REDIRECT_STATUSES, redirectRequest, type HopRequest } from './http-redirects.js';
 import type { NodeContext, NodeType } from './node-type.js';
-import { isPrivateAddress } from './private-address.js';
 
-/** Resolves a host name to every address it has (`dns.promises.lookup` with `all: true`). */
-export type LookupAll = (hostname: string) => Promise<{ address: string }[]>;
+export type { LookupAll } from './http-guard.js';
 
 const paramsSchema = z.strictObject({
   method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']).default('GET'),
@@ -22,16 +22,8 @@ const paramsSchema = z.strictObject({
 export type HttpParams = z.output<typeof paramsSchema>;
 
 export const MAX_REDIRECTS = 5;
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
-interface Request {
-  url: URL;
-  method: string;
-  headers: Headers;
-  body: string | undefined;
-}
-
-function buildRequest(params: HttpParams): Request {
+function buildRequest(params: HttpParams): HopRequest {
   let url: URL;
   try {
     url = new URL(params.url);
@@ -62,67 +54,59 @@ function buildRequest(params: HttpParams): Request {
   return { url, method: params.method, headers, body };
 }
 
-/** Rejects with the signal's reason as soon as it aborts (for work that cannot be aborted itself). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
+interface Dispatchers {
+  /** Connects only to checked addresses. */
+  guarded: Agent;
+  /** For HTTP_ALLOW_PRIVATE: the same resolver, nothing refused. */
+  open: Agent;
+  isPrivate: (address: string) => boolean;
 }
 
-async function guard(url: URL, ctx: NodeContext, lookup: LookupAll, signal: AbortSignal): Promise<void> {
+/** Sends one hop; a refusal at connect time becomes the node's error, naming the origin. */
+async function sendHop(request: HopRequest, ctx: NodeContext, dispatchers: Dispatchers, signal: AbortSignal): Promise<Response> {
+  const { url, method, headers, body } = request;
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new NonRetriableError(`only http: and https: URLs are allowed, not ${url.protocol}`);
   }
-  if (ctx.allowPrivateNetwork) return;
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  let addresses: { address: string }[];
   try {
-    addresses = await untilAborted(lookup(host), signal);
+    if (!ctx.allowPrivateNetwork) refuseLiteral(url, dispatchers.isPrivate);
+    const dispatcher = ctx.allowPrivateNetwork ? dispatchers.open : dispatchers.guarded;
+    return await fetch(url, { method, headers, body, redirect: 'manual', signal, dispatcher });
   } catch (error) {
-    if (signal.aborted) throw error;
-    throw new NodeExecutionError(`cannot resolve ${host}: ${describeError(error)}`, { cause: error });
-  }
-  const refused = addresses.length === 0 ? host : addresses.find((a) => isPrivateAddress(a.address))?.address;
-  if (refused !== undefined) {
-    throw new NonRetriableError(
-      `refused ${url.origin}: ${host} resolves to the private address ${refused} ` +
-        '(private networks are not allowed: HTTP_ALLOW_PRIVATE)',
-    );
+    const refusal = error instanceof PrivateAddressError ? error : (error as { cause?: unknown }).cause;
+    if (refusal instanceof PrivateAddressError) {
+      throw new NonRetriableError(`refused ${url.origin}: ${refusal.message}`, { cause: refusal });
+    }
+    throw error;
   }
 }
 
 /** Sends the request, following up to MAX_REDIRECTS redirects, each one checked like the first. */
-async function send(request: Request, ctx: NodeContext, lookup: LookupAll, signal: AbortSignal): Promise<Response> {
-  let { url, method, headers, body } = request;
+async function send(
+  first: HopRequest,
+  ctx: NodeContext,
+  dispatchers: Dispatchers,
+  userHeaders: readonly string[],
+  signal: AbortSignal,
+): Promise<Response> {
+  let request = first;
   for (let hop = 0; ; hop++) {
-    await guard(url, ctx, lookup, signal);
-    const response = await fetch(url, { method, headers, body, redirect: 'manual', signal });
+    const response = await sendHop(request, ctx, dispatchers, signal);
     const location = response.headers.get('location');
-    if (!REDIRECTS.has(response.status) || location === null) return response;
+    if (!REDIRECT_STATUSES.has(response.status) || location === null) return response;
     await response.body?.cancel();
     if (hop === MAX_REDIRECTS) {
       throw new NonRetriableError(`more than ${MAX_REDIRECTS} redirects (last to ${location})`);
     }
     let next: URL;
     try {
-      next = new URL(location, url);
+      next = new URL(location, request.url);
     } catch (error) {
       throw new NonRetriableError(`invalid redirect location ${JSON.stringify(location)}`, { cause: error });
     }
-    if (response.status === 303 ? method !== 'HEAD' : response.status <= 302 && method === 'POST') {
-      method = 'GET';
-      body = undefined;
-      headers.delete('content-type');
-    }
-    if (next.origin !== url.origin) {
-      headers = new Headers(headers); // credentials are for the origin they were written for
-      headers.delete('authorization');
-      headers.delete('cookie');
-    }
-    url = next;
+    request = redirectRequest(request, response.status, next, userHeaders);
+    // Every request carries one, also when the user's own went with the other credentials.
+    if (!request.headers.has('idempotency-key')) request.headers.set('idempotency-key', ctx.idempotencyKey);
   }
 }
 
@@ -138,9 +122,18 @@ function deadline(ms: number | undefined, ctx: NodeContext): { signal: AbortSign
   return { signal: timeout.signal, dispose: () => stop.abort() };
 }
 
-/** The http node type; `lookup` is injectable for tests of the private-network guard. */
-export function createHttpNodeType(options: { lookup?: LookupAll } = {}): NodeType<HttpParams> {
-  const lookup = options.lookup ?? ((hostname: string) => dnsLookup(hostname, { all: true }));
+export interface HttpNodeOptions {
+  /** The resolver every connection uses (the system's by default); tests script rebinding with it. */
+  lookup?: LookupAll;
+  /** Addresses to count as public though they are not: tests only, standing a loopback server in for a public host. */
+  treatAsPublic?: readonly string[];
+}
+
+/** The http node type, on its own connection pools. */
+export function createHttpNodeType(options: HttpNodeOptions = {}): NodeType<HttpParams> {
+  const lookup = options.lookup ?? systemLookup;
+  const isPrivate = privatePolicy(options.treatAsPublic);
+  const dispatchers: Dispatchers = { guarded: createHttpAgent(lookup, isPrivate), open: createHttpAgent(lookup), isPrivate };
   return {
     type: 'http',
     description: 'Sends an HTTP request; outputs { status, headers, body } (body parsed when JSON).',
@@ -154,7 +147,7 @@ export function createHttpNodeType(options: { lookup?: LookupAll } = {}): NodeTy
       const timer = deadline(params.timeoutMs, ctx);
       const signal = timer.signal ? AbortSignal.any([ctx.signal, timer.signal]) : ctx.signal;
       try {
-        const output = await readResponse(await send(request, ctx, lookup, signal));
+        const output = await readResponse(await send(request, ctx, dispatchers, Object.keys(params.headers), signal));
         if (params.failOnHttpError && output.status >= 400) throw statusError(label, output, ctx.clock.now());
         return { output };
       } catch (error) {
