@@ -30,6 +30,15 @@ function publicHandler(received: Received[]) {
   };
 }
 
+/** A server on `host` (any port) that records every request and redirects on `/redirect`, as the public stand-in does. */
+export async function startRecordingServer(host = '127.0.0.1') {
+  const received: Received[] = [];
+  const server = createServer(publicHandler(received));
+  await listen(server, 0, host);
+  const { port } = server.address() as AddressInfo;
+  return { port, origin: `http://${host}:${port}`, received, close: () => close(server) };
+}
+
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
