@@ -107,3 +107,25 @@ export function findNul(value: unknown): string[] | null {
   }
   return null;
 }
+
+/**
+ * The path to the first container (object or array) in `value` nested more than `maxDepth` levels
+ * deep (the outermost container is level 1), or null when none is. Stops at the first one found,
+ * so a value nested a million levels costs `maxDepth` steps down that branch, not a million.
+ */
+export function findDeeperThan(value: unknown, maxDepth: number): string[] | null {
+  if (!isContainer(value)) return null;
+  if (maxDepth < 1) return [];
+  const stack: { value: Container; depth: number; at: Step | null }[] = [{ value, depth: 1, at: null }];
+  while (stack.length > 0) {
+    const item = stack.pop()!;
+    for (const key of Object.keys(item.value)) {
+      const child = (item.value as Record<string, unknown>)[key];
+      if (!isContainer(child)) continue;
+      const at: Step = { key, up: item.at };
+      if (item.depth + 1 > maxDepth) return pathOf(at);
+      stack.push({ value: child, depth: item.depth + 1, at });
+    }
+  }
+  return null;
+}

@@ -1,4 +1,5 @@
 // Relay connections over keyset pages of (created_at, id), newest first; bad cursors are input errors.
+import { PothosValidationError } from '@pothos/core';
 import { resolveCursorConnection, type DefaultConnectionArguments } from '@pothos/plugin-relay';
 import { GraphQLError } from 'graphql';
 import { encodeCursor, InvalidCursorError, type PageRequest } from '../db/queries/cursor.js';
@@ -24,7 +25,8 @@ export async function keysetConnection<T extends { createdAt: Date; id: string }
     );
     return connection as Connection<T>;
   } catch (error) {
-    if (error instanceof InvalidCursorError) {
+    // A cursor we did not write, or first/last out of range (Pothos checks them): the client's input.
+    if (error instanceof InvalidCursorError || error instanceof PothosValidationError) {
       throw new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT' } });
     }
     throw error;

@@ -20,6 +20,19 @@ function authorizationOf(params: Readonly<Record<string, unknown>> | undefined):
   return params.authorization ?? params.Authorization ?? headers?.authorization ?? headers?.Authorization;
 }
 
+/** An error as sent over graphql-ws: without yoga's `http` extension, which only HTTP answers use. */
+function forClient(error: GraphQLError): GraphQLError {
+  if (!('http' in error.extensions)) return error;
+  const { http: _http, ...extensions } = error.extensions;
+  return new GraphQLError(error.message, {
+    nodes: error.nodes ?? null,
+    source: error.source ?? null,
+    positions: error.positions ?? null,
+    path: error.path ?? null,
+    extensions,
+  });
+}
+
 /** Serves graphql-ws on `wss`; returns its disposer. */
 export function useGraphqlWs(wss: WebSocketServer, yoga: BraidYoga, services: Services) {
   return useServer<Record<string, unknown>, Extra>(
@@ -44,10 +57,12 @@ export function useGraphqlWs(wss: WebSocketServer, yoga: BraidYoga, services: Se
         try {
           document = parse(payload.query);
           const errors = validate(schema, document);
-          if (errors.length > 0) return errors;
+          if (errors.length > 0) return errors.map(forClient);
         } catch (error) {
-          if (error instanceof GraphQLError) return [error];
-          throw error;
+          if (error instanceof GraphQLError) return [forClient(error)];
+          // Not a client's fault: masked and logged, and the socket stays open (graphql-ws would close it with 4500).
+          console.error('graphql-ws: parsing or validating an operation failed', error);
+          return [new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })];
         }
         const rootValue: EnvelopedFns = { execute, subscribe };
         const args: ExecutionArgs = {

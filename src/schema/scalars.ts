@@ -1,16 +1,16 @@
 // The JSON scalar (any JSON value) and DateTime (ISO 8601 strings at UTC with milliseconds).
 import { GraphQLScalarType } from 'graphql';
 import { GraphQLDateTimeISO, JSONResolver } from 'graphql-scalars';
+import { mapStrings } from '../engine/index.js';
 import { builder } from './builder.js';
 
 /**
  * graphql-scalars builds the objects of a JSON literal written inline in a query with a null
  * prototype, which drizzle (and most code) cannot take; the values are the same as plain objects.
+ * The copy is iterative (mapStrings), whatever the literal's depth.
  */
 function plainJson(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(plainJson);
-  if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, plainJson(item)]));
+  return mapStrings(value, (text) => text);
 }
 
 builder.addScalarType(

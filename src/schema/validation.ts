@@ -1,6 +1,6 @@
-// Definition checking at the edge: size limits, then the engine's validator. ValidationIssue,
+// Definition checking at the edge: size limits, JSON depth and NUL, then the engine's validator. ValidationIssue,
 // ValidationError (a mutation's failure) and ValidationResult with the validateWorkflow query.
-import { validateWorkflow, type ValidationIssue, type WorkflowGraph } from '../engine/index.js';
+import { findDeeperThan, findNul, validateWorkflow, type ValidationIssue, type WorkflowGraph } from '../engine/index.js';
 import { builder } from './builder.js';
 import type { Context } from './context.js';
 import { definitionFromInput, WorkflowDefinitionInput, type DefinitionArg } from './definition-input.js';
@@ -26,11 +26,55 @@ export function fieldIssue(field: string, message: string): ValidationIssue {
   return { path: [field], nodeId: null, message };
 }
 
-/** PostgreSQL's jsonb cannot hold U+0000: an issue for `field` when `value` has one somewhere. */
-export function nulIssue(field: string, value: unknown): ValidationIssue | null {
-  return value !== undefined && JSON.stringify(value).includes('\\u0000')
-    ? fieldIssue(field, `${field} contains a NUL character (\\u0000), which cannot be stored`)
-    : null;
+/** The deepest JSON a client may send: objects and arrays inside each other, the outermost being level 1. */
+export const maxJsonDepth = 64;
+
+/** A path for messages: `input.a.b`, cut short past a few keys. */
+function shown(path: readonly string[]): string {
+  return path.length > 6 ? `${path.slice(0, 3).join('.')}.….${path.slice(-2).join('.')}` : path.join('.');
+}
+
+/**
+ * An issue when a client's JSON value cannot be taken, or null: nested deeper than `maxJsonDepth`
+ * levels (V8's JSON.stringify and PostgreSQL's jsonb parser recurse, so depth is bounded here, at the
+ * edge), or holding a real NUL character (U+0000) in a string or key, which jsonb cannot store. The
+ * issue's path is `at` followed by the keys that lead to the fault. Both walks are iterative.
+ */
+export function jsonIssue(at: string | readonly string[], value: unknown, nodeId: string | null = null): ValidationIssue | null {
+  const base = typeof at === 'string' ? [at] : [...at];
+  const deep = findDeeperThan(value, maxJsonDepth);
+  if (deep) {
+    const path = [...base, ...deep];
+    return { path, nodeId, message: `${shown(path)} is nested deeper than ${maxJsonDepth} levels` };
+  }
+  const nul = findNul(value);
+  if (nul) {
+    const path = [...base, ...nul];
+    return { path, nodeId, message: `${shown(path)} contains a NUL character (U+0000), which cannot be stored` };
+  }
+  return null;
+}
+
+/** @deprecated the same check as `jsonIssue` (depth and NUL), under its former name. */
+export const nulIssue = (field: string, value: unknown): ValidationIssue | null => jsonIssue(field, value);
+
+/**
+ * The issues of the JSON in a definition: each node's params (depth and NUL), then NUL anywhere else
+ * (ids, names, handles). Runs before the engine's rules, which walk params.
+ */
+function definitionJsonIssues(input: DefinitionArg, definition: Record<string, unknown>): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  input.nodes.forEach((node, index) => {
+    const id = typeof node.id === 'string' && !node.id.includes('\u0000') ? node.id : null;
+    const issue = node.params === undefined ? null : jsonIssue(['nodes', String(index), 'params'], node.params, id);
+    if (issue) issues.push(issue);
+  });
+  if (issues.length > 0) return issues;
+  const nul = findNul(definition);
+  if (!nul) return [];
+  const node = nul[0] === 'nodes' ? input.nodes[Number(nul[1])] : undefined;
+  const nodeId = node && !node.id.includes('\u0000') ? node.id : null;
+  return [{ path: nul, nodeId, message: `${shown(nul)} contains a NUL character (U+0000), which cannot be stored` }];
 }
 
 export type CheckedDefinition =
@@ -49,10 +93,10 @@ export function checkDefinition(context: Context, input: DefinitionArg): Checked
   }
   if (issues.length > 0) return { ok: false, issues };
   const definition = definitionFromInput(input);
+  const unstorable = definitionJsonIssues(input, definition);
+  if (unstorable.length > 0) return { ok: false, issues: unstorable };
   const result = validateWorkflow(definition, registry);
-  if (!result.ok) return { ok: false, issues: result.issues };
-  const nul = nulIssue('definition', definition);
-  return nul ? { ok: false, issues: [nul] } : { ok: true, definition, graph: result.graph };
+  return result.ok ? { ok: true, definition, graph: result.graph } : { ok: false, issues: result.issues };
 }
 
 export const ValidationIssueRef = builder.objectRef<ValidationIssue>('ValidationIssue').implement({

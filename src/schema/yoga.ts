@@ -1,11 +1,10 @@
 // The yoga instance: the schema with masking on, depth and cost limits, GraphiQL (dev key pre-filled)
 // and the context built from the Authorization header, or from graphql-ws' connection for WebSockets.
-import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
-import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { createYoga, type YogaInitialContext } from 'graphql-yoga';
 import { authenticate, type Caller } from './auth.js';
 import type { Context, Services } from './context.js';
 import { schema } from './index.js';
+import { limitPlugins } from './limits.js';
 
 /** What graphql-ws operations bring into the context instead of an HTTP request. */
 export interface WsInitialContext {
@@ -33,8 +32,7 @@ export function createBraidYoga(services: Services, options: { devApiKey?: strin
       ...(options.devApiKey ? { headers: JSON.stringify({ Authorization: `Bearer ${options.devApiKey}` }) } : {}),
     },
     plugins: [
-      maxDepthPlugin({ n: config.maxQueryDepth, exposeLimits: true }),
-      costLimitPlugin({ maxCost: config.maxQueryCost, exposeLimits: true }),
+      ...limitPlugins(config),
     ],
     context: async (initial: YogaInitialContext & Partial<WsInitialContext>) => {
       const caller = initial.wsCaller ?? (await authenticate(services, initial.request?.headers.get('authorization')));

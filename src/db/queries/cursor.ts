@@ -16,23 +16,30 @@ export interface PageRequest {
   inverted: boolean;
 }
 
-/** The bad-cursor case: clients get a GraphQL error naming the argument. */
+/** The bad-cursor case: clients get a GraphQL error naming the argument (`after` or `before`). */
 export class InvalidCursorError extends Error {
   override name = 'InvalidCursorError';
+  constructor(readonly argument: string) {
+    super(`"${argument}" is not a cursor of this connection: pass an edge's cursor (or endCursor) as it came`);
+  }
 }
 
 export function encodeCursor(position: Position): string {
   return Buffer.from(`${position.createdAt.toISOString()}|${position.id}`).toString('base64url');
 }
 
-export function decodeCursor(cursor: string): Position {
-  const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const bar = text.indexOf('|');
-  const createdAt = new Date(text.slice(0, bar));
-  if (bar < 0 || Number.isNaN(createdAt.getTime()) || text.includes('\u0000')) {
-    throw new InvalidCursorError(`invalid cursor "${cursor}"`);
+// What encodeCursor writes: a timestamp of years 0001–9999 (PostgreSQL's timestamptz holds those;
+// new Date() takes years down to -271821, which the database refuses) and an id.
+const cursorText = /^((?!0000)\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)\|([^\u0000]{1,255})$/;
+
+/** The position in `cursor`; throws InvalidCursorError naming `argument` when it is not one encodeCursor wrote. */
+export function decodeCursor(cursor: string, argument = 'after'): Position {
+  const match = cursor.length <= 400 ? cursorText.exec(Buffer.from(cursor, 'base64url').toString('utf8')) : null;
+  const createdAt = match ? new Date(match[1]!) : null;
+  if (!match || !createdAt || Number.isNaN(createdAt.getTime()) || createdAt.toISOString() !== match[1]) {
+    throw new InvalidCursorError(argument);
   }
-  return { createdAt, id: text.slice(bar + 1) };
+  return { createdAt, id: match[2]! };
 }
 
 /**
@@ -46,8 +53,8 @@ export function pageClauses(
   const where: SQL[] = [];
   const row = sql`(${columns.createdAt}, ${columns.id})`;
   const at = (p: Position) => sql`(${p.createdAt.toISOString()}::timestamptz, ${p.id})`;
-  if (page.after) where.push(sql`${row} < ${at(decodeCursor(page.after))}`);
-  if (page.before) where.push(sql`${row} > ${at(decodeCursor(page.before))}`);
+  if (page.after) where.push(sql`${row} < ${at(decodeCursor(page.after, 'after'))}`);
+  if (page.before) where.push(sql`${row} > ${at(decodeCursor(page.before, 'before'))}`);
   const orderBy = page.inverted
     ? [asc(columns.createdAt), asc(columns.id)]
     : [desc(columns.createdAt), desc(columns.id)];
