@@ -20,6 +20,8 @@ import { useGraphqlWs } from './schema/graphql-ws.js';
 import { createStreamTracker } from './schema/stream-tracker.js';
 import { createBraidYoga } from './schema/yoga.js';
 import { createKeyCache } from './schema/auth.js';
+import { createAuthThrottle } from './schema/auth-throttle.js';
+import { createKeyLimits } from './schema/rate-limits.js';
 
 export interface ServerDeps {
   config: Config;
@@ -29,6 +31,8 @@ export interface ServerDeps {
   clock?: Clock;
   /** This process's id as a run owner (the PostgreSQL sessions should carry `braid:<id>`); random by default. */
   processId?: string;
+  /** The window of RATE_LIMIT_PER_SECOND in ms (default 1000); tests widen it so that counts do not depend on timing. */
+  rateLimitWindowMs?: number;
 }
 
 export interface StartedServer {
@@ -93,7 +97,8 @@ export function buildServer(deps: ServerDeps): BraidServer {
       }),
   });
   const streams = createStreamTracker();
-  const services: Services = { config, database, registry, runs, pubsub, streams, keys: createKeyCache() };
+  const limits = createKeyLimits({ config, database, ...(deps.rateLimitWindowMs ? { windowMs: deps.rateLimitWindowMs } : {}) });
+  const services: Services = { config, database, registry, runs, pubsub, streams, keys: createKeyCache(), limits, authThrottle: createAuthThrottle() };
   let devApiKey: string | undefined;
   let yoga = createBraidYoga(services, {});
 

@@ -7,6 +7,8 @@ import type { ServerPubSub } from '../runs/event-feed.js';
 import type { RunService } from '../runs/run-service.js';
 import type { StreamTracker } from './stream-tracker.js';
 import type { KeyCache } from './auth.js';
+import type { AuthThrottle } from './auth-throttle.js';
+import type { KeyLimits } from './rate-limits.js';
 
 /** An authenticated API key: everything it may touch lies in `organizationId`. */
 export interface Auth {
@@ -26,6 +28,9 @@ export interface Services {
   streams: StreamTracker;
   /** API keys found recently (see auth.ts). */
   keys: KeyCache;
+  /** Limits per API key (rate-limits.ts) and failed authentication slowed per address (auth-throttle.ts). */
+  limits: KeyLimits;
+  authThrottle: AuthThrottle;
 }
 
 /** The per-operation context (HTTP request or graphql-ws subscribe). */

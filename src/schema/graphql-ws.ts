@@ -3,8 +3,9 @@
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { WebSocketServer } from 'ws';
-import { anonymous, authenticate, type Caller } from './auth.js';
+import { anonymous, type Caller } from './auth.js';
 import type { Services } from './context.js';
+import { createWsLimits } from './ws-limits.js';
 import type { BraidYoga } from './yoga.js';
 
 type Extra = {
@@ -35,12 +36,15 @@ function forClient(error: GraphQLError): GraphQLError {
 
 /** Serves graphql-ws on `wss`; returns its disposer. */
 export function useGraphqlWs(wss: WebSocketServer, yoga: BraidYoga, services: Services) {
+  const limits = createWsLimits(services);
   return useServer<Record<string, unknown>, Extra>(
     {
       isProd: true,
       // An unknown key does not close the socket: its operations get UNAUTHENTICATED, as over HTTP.
       onConnect: async (ctx) => {
-        ctx.extra.caller = await authenticate(services, authorizationOf(ctx.connectionParams));
+        const caller = await limits.connect(ctx.extra, authorizationOf(ctx.connectionParams));
+        if (!caller) return false; // closed with 4429 (rate-limits.ts)
+        ctx.extra.caller = caller;
         return true;
       },
       onSubscribe: async (ctx, _id, payload) => {
@@ -64,6 +68,8 @@ export function useGraphqlWs(wss: WebSocketServer, yoga: BraidYoga, services: Se
           console.error('graphql-ws: parsing or validating an operation failed', error);
           return [new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })];
         }
+        const refused = await limits.operation(ctx.extra, ctx.extra.caller ?? anonymous, payload, document);
+        if (refused) return [refused];
         const rootValue: EnvelopedFns = { execute, subscribe };
         const args: ExecutionArgs = {
           schema,
@@ -75,6 +81,8 @@ export function useGraphqlWs(wss: WebSocketServer, yoga: BraidYoga, services: Se
         };
         return args;
       },
+      onComplete: (ctx, _id, payload) => limits.complete(ctx.extra, payload),
+      onClose: (ctx) => limits.close(ctx.extra),
       execute: (args) => (args.rootValue as EnvelopedFns).execute(args),
       subscribe: (args) => (args.rootValue as EnvelopedFns).subscribe(args),
     },

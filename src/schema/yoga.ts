@@ -1,7 +1,9 @@
 // The yoga instance: the schema with masking on, depth and cost limits, GraphiQL (dev key pre-filled)
 // and the context built from the Authorization header, or from graphql-ws' connection for WebSockets.
 import { createYoga, type YogaInitialContext } from 'graphql-yoga';
-import { authenticate, type Caller } from './auth.js';
+import type { Caller } from './auth.js';
+import { callerOfRequest } from './auth-throttle.js';
+import { useKeyLimits } from './rate-limits.js';
 import type { Context, Services } from './context.js';
 import { schema } from './index.js';
 import { limitPlugins } from './limits.js';
@@ -33,9 +35,10 @@ export function createBraidYoga(services: Services, options: { devApiKey?: strin
     },
     plugins: [
       ...limitPlugins(config),
+      useKeyLimits(services.limits),
     ],
     context: async (initial: YogaInitialContext & Partial<WsInitialContext>) => {
-      const caller = initial.wsCaller ?? (await authenticate(services, initial.request?.headers.get('authorization')));
+      const caller = initial.wsCaller ?? (await callerOfRequest(services, initial));
       return { auth: caller.auth, adminToken: caller.adminToken, services };
     },
   });

@@ -5,7 +5,7 @@ import { print, type GraphQLFormattedError } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { loadConfig, type Config } from '../../src/config.js';
-import { buildServer, type BraidServer } from '../../src/server.js';
+import { buildServer, type BraidServer, type ServerDeps } from '../../src/server.js';
 import { graphql } from '../gql/index.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 import { startSlowServer, type SlowServer } from './slow-server.js';
@@ -72,14 +72,20 @@ export interface TestServer {
 
 let organizationCounter = 0;
 
-/** Starts everything a test file needs; call `close()` in afterAll. */
-export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
+/**
+ * Starts everything a test file needs; call `close()` in afterAll. The config is the real defaults
+ * (limits per API key included) with `overrides`; a test that needs more raises the limit it exceeds.
+ */
+export async function startTestServer(
+  overrides: Partial<Config> = {},
+  deps: Pick<ServerDeps, 'rateLimitWindowMs'> = {},
+): Promise<TestServer> {
   const [database, slow] = await Promise.all([createTestDatabase(), startSlowServer()]);
   const config: Config = {
     ...loadConfig({ ADMIN_TOKEN: adminToken, HTTP_ALLOW_PRIVATE: 'true', PORT: '0' }),
     ...overrides,
   };
-  const server = buildServer({ config, database });
+  const server = buildServer({ config, database, ...deps });
   const started = await server.start(0, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${started.port}`;
   const url = `${baseUrl}/graphql`;

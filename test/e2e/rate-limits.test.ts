@@ -1,0 +1,417 @@
+// Limits per API key end to end (RATE_LIMIT_PER_SECOND, MAX_SUBSCRIPTIONS_PER_KEY, MAX_SOCKETS_PER_KEY)
+// over HTTP, SSE and graphql-ws, failed authentication slowed per address, and on PostgreSQL one budget
+// shared by two servers. The rate window is widened to 60 s so that counts never depend on timing.
+import { createClient, type Client } from 'graphql-ws';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { loadConfig } from '../../src/config.js';
+import { openDb, type Database } from '../../src/db/client.js';
+import { buildServer, type BraidServer } from '../../src/server.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { adminToken, startTestServer, type TestServer } from '../helpers/server.js';
+
+const NodeTypes = 'query NodeTypes { nodeTypes { type } }';
+const Workflows = 'query Workflows { workflows(first: 50) { edges { node { id name } } } }';
+const CreateWorkflow = `mutation CreateWorkflow($name: String!) {
+  createWorkflow(input: { name: $name, definition: { nodes: [{ id: "t", type: "trigger" }], edges: [] } }) { __typename }
+}`;
+const RunUpdates = 'subscription RunUpdates { runUpdates { id status } }';
+const wide = { rateLimitWindowMs: 60_000 };
+
+/** Raw HTTP: status, Retry-After, the error code and whether data came back. */
+async function post(url: string, key: string | null, query: string, variables?: Record<string, unknown>) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { data?: unknown; errors?: { extensions?: Record<string, unknown> }[] };
+  return {
+    status: response.status,
+    retryAfter: response.headers.get('retry-after'),
+    code: body.errors?.[0]?.extensions?.code,
+    data: body.data ?? null,
+  };
+}
+
+/** An SSE subscription: its status (the slot is held once the 200 headers arrive) and how to leave. */
+async function sse(url: string, key: string, query = RunUpdates) {
+  const abort = new AbortController();
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${key}` },
+    body: JSON.stringify({ query }),
+    signal: abort.signal,
+  });
+  const text = response.status === 200 ? '' : await response.text();
+  return {
+    status: response.status,
+    retryAfter: response.headers.get('retry-after'),
+    text,
+    close: () => {
+      abort.abort();
+      return response.body?.cancel().catch(() => {});
+    },
+  };
+}
+
+type Outcome =
+  | { kind: 'result'; value: { data?: unknown; errors?: readonly { extensions?: Record<string, unknown> }[] } }
+  | { kind: 'error'; errors: { message: string; extensions?: Record<string, unknown> }[] }
+  | { kind: 'closed'; code: number; reason: string };
+
+/** One operation over graphql-ws: its last result, or the `error` message, or the socket's close. */
+function operate(client: Client, query: string): Promise<Outcome> {
+  return new Promise((resolve) => {
+    let last: Outcome | undefined;
+    client.subscribe(
+      { query },
+      {
+        next: (value) => (last = { kind: 'result', value: value as Extract<Outcome, { kind: 'result' }>['value'] }),
+        error: (error) => {
+          if (Array.isArray(error)) resolve({ kind: 'error', errors: error });
+          else {
+            const { code, reason } = error as { code: number; reason: string };
+            resolve({ kind: 'closed', code, reason });
+          }
+        },
+        complete: () => resolve(last ?? { kind: 'result', value: {} }),
+      },
+    );
+  });
+}
+
+/** Retries `attempt` until it returns true (a release happens after the client's message is handled). */
+async function eventually(attempt: () => Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await attempt()) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`not within ${timeoutMs} ms: ${what}`);
+}
+
+/** A graphql-ws client that connects at once and stays connected (the helper's clients are lazy). */
+const sockets: Client[] = [];
+function socketClient(t: TestServer, key: string): Client {
+  const client = createClient({
+    url: t.wsUrl,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${key}` },
+    retryAttempts: 0,
+    lazy: false,
+    onNonLazyError: () => {},
+  });
+  sockets.push(client);
+  return client;
+}
+afterAll(() => Promise.all(sockets.map((client) => client.dispose())));
+
+const closedCode = (client: Client) => new Promise<number>((resolve) => client.on('closed', (event) => resolve((event as { code: number }).code)));
+
+describe('RATE_LIMIT_PER_SECOND', () => {
+  let t: TestServer;
+  let admin: string;
+
+  beforeAll(async () => {
+    t = await startTestServer({ rateLimitPerSecond: 5 }, wide);
+    admin = (await t.createOrganization()).adminKey; // two requests of the admin token: not limited
+  });
+  afterAll(() => t?.close());
+
+  it('of 20 HTTP requests sent at once, exactly 5 pass; the rest get 429 RATE_LIMITED with Retry-After', async () => {
+    const key = await t.createKey(admin, 'VIEWER');
+    const results = await Promise.all(Array.from({ length: 20 }, () => post(t.url, key, NodeTypes)));
+    expect(results.filter((r) => r.status === 200 && r.data !== null)).toHaveLength(5);
+    const refused = results.filter((r) => r.status === 429);
+    expect(refused).toHaveLength(15);
+    for (const r of refused) {
+      expect(r.code).toBe('RATE_LIMITED');
+      expect(r.data).toBeNull();
+      expect(Number(r.retryAfter)).toBeGreaterThanOrEqual(1);
+      expect(Number(r.retryAfter)).toBeLessThanOrEqual(60);
+    }
+  });
+
+  it('budgets are per key: another key of the same organization has its own, and a refused mutation writes nothing', async () => {
+    const spent = await t.createKey(admin, 'EDITOR');
+    const fresh = await t.createKey(admin, 'EDITOR');
+    for (let i = 0; i < 5; i++) expect((await post(t.url, spent, NodeTypes)).status).toBe(200);
+    const refused = await post(t.url, spent, CreateWorkflow, { name: 'refused' });
+    expect([refused.status, refused.code]).toEqual([429, 'RATE_LIMITED']);
+    const listed = await Promise.all(Array.from({ length: 5 }, () => post(t.url, fresh, Workflows)));
+    expect(listed.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    const names = (listed[0]!.data as { workflows: { edges: { node: { name: string } }[] } }).workflows.edges.map((e) => e.node.name);
+    expect(names).not.toContain('refused');
+    expect((await post(t.url, fresh, NodeTypes)).status).toBe(429);
+  });
+
+  it('graphql-ws: past the budget an operation gets an `error` message RATE_LIMITED and the socket stays open', async () => {
+    const key = await t.createKey(admin, 'VIEWER');
+    const client = socketClient(t, key);
+    let closed = false;
+    client.on('closed', () => (closed = true));
+    const outcomes = await Promise.all(Array.from({ length: 8 }, () => operate(client, NodeTypes)));
+    expect(outcomes.filter((o) => o.kind === 'result' && o.value.data && !o.value.errors)).toHaveLength(5);
+    const refused = outcomes.filter((o) => o.kind === 'error');
+    expect(refused).toHaveLength(3);
+    for (const o of refused) expect(o.kind === 'error' && o.errors[0]?.extensions?.code).toBe('RATE_LIMITED');
+    // The same socket still answers (with the same refusal: the window is 60 s).
+    const again = await operate(client, NodeTypes);
+    expect(again.kind === 'error' && again.errors[0]?.extensions?.code).toBe('RATE_LIMITED');
+    expect(closed).toBe(false);
+    // HTTP and graphql-ws draw on one budget.
+    expect((await post(t.url, key, NodeTypes)).status).toBe(429);
+  });
+
+  it('an SSE subscription counts and is refused with 429 RATE_LIMITED past the budget', async () => {
+    const key = await t.createKey(admin, 'VIEWER');
+    for (let i = 0; i < 4; i++) expect((await post(t.url, key, NodeTypes)).status).toBe(200);
+    const fifth = await sse(t.url, key);
+    expect(fifth.status).toBe(200);
+    const sixth = await sse(t.url, key);
+    await fifth.close();
+    expect(sixth.status).toBe(429);
+    expect(Number(sixth.retryAfter)).toBeGreaterThanOrEqual(1);
+    expect(sixth.text).toContain('RATE_LIMITED');
+  });
+
+  it('the budget comes back when its window ends', async () => {
+    const short = await startTestServer({ rateLimitPerSecond: 2 }, { rateLimitWindowMs: 200 });
+    try {
+      const key = (await short.createOrganization()).adminKey;
+      let refused: Awaited<ReturnType<typeof post>> | undefined;
+      for (let i = 0; i < 50 && !refused; i++) {
+        const result = await post(short.url, key, NodeTypes);
+        if (result.status === 429) refused = result;
+      }
+      expect(refused?.retryAfter).toBe('1');
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect((await post(short.url, key, NodeTypes)).status).toBe(200);
+    } finally {
+      await short.close();
+    }
+  });
+});
+
+describe('MAX_SUBSCRIPTIONS_PER_KEY', () => {
+  let t: TestServer;
+  let admin: string;
+  const open: { close: () => unknown }[] = [];
+
+  beforeAll(async () => {
+    t = await startTestServer({ rateLimitPerSecond: 0, maxSubscriptionsPerKey: 3 });
+    admin = (await t.createOrganization()).adminKey;
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((stream) => stream.close()));
+  });
+  afterAll(() => t?.close());
+
+  it('counts SSE and graphql-ws together; the 4th is refused, and closing one frees its slot', async () => {
+    const key = await t.createKey(admin, 'VIEWER');
+    for (let i = 0; i < 3; i++) {
+      const stream = await sse(t.url, key);
+      open.push(stream);
+      expect(stream.status).toBe(200);
+    }
+    const client = t.wsClient(key);
+    const overWs = await operate(client, RunUpdates);
+    expect(overWs.kind === 'error' && overWs.errors[0]?.extensions?.code).toBe('RATE_LIMITED');
+    const overSse = await sse(t.url, key);
+    expect([overSse.status, overSse.text.includes('RATE_LIMITED')]).toEqual([429, true]);
+    // Another key is not affected.
+    const other = await sse(t.url, await t.createKey(admin, 'VIEWER'));
+    open.push(other);
+    expect(other.status).toBe(200);
+
+    // An SSE client leaves: its slot is free again.
+    await open.shift()!.close();
+    let reopened: Awaited<ReturnType<typeof sse>> | undefined;
+    await eventually(async () => {
+      const attempt = await sse(t.url, key);
+      if (attempt.status === 200) reopened = attempt;
+      return attempt.status === 200;
+    }, 'an SSE subscription after one was closed');
+    open.push(reopened!);
+  });
+
+  it('a graphql-ws subscription holds a slot until the client completes it', async () => {
+    const key = await t.createKey(admin, 'VIEWER');
+    for (let i = 0; i < 2; i++) open.push(await sse(t.url, key));
+    const client = t.wsClient(key);
+    const feed = t.subscribe(client, RunUpdates);
+    // The third slot is taken once the subscription is live; until then an SSE stream may still get it.
+    await eventually(async () => {
+      const attempt = await sse(t.url, key);
+      if (attempt.status === 200) await attempt.close();
+      return attempt.status === 429;
+    }, 'the graphql-ws subscription holding the third slot');
+    feed.dispose();
+    await eventually(async () => {
+      const attempt = await sse(t.url, key);
+      if (attempt.status === 200) open.push(attempt);
+      return attempt.status === 200;
+    }, 'a slot after the graphql-ws subscription completed');
+  });
+
+  it('a socket that closes frees the slots of its subscriptions', async () => {
+    const key = await t.createKey(admin, 'VIEWER');
+    const client = t.wsClient(key);
+    t.subscribe(client, RunUpdates);
+    t.subscribe(client, RunUpdates);
+    t.subscribe(client, RunUpdates);
+    await eventually(async () => {
+      const attempt = await sse(t.url, key);
+      if (attempt.status === 200) await attempt.close();
+      return attempt.status === 429;
+    }, 'three graphql-ws subscriptions holding every slot');
+    client.terminate();
+    await eventually(async () => {
+      const attempt = await sse(t.url, key);
+      if (attempt.status === 200) open.push(attempt);
+      return attempt.status === 200;
+    }, 'a slot after the socket closed');
+  });
+});
+
+describe('MAX_SOCKETS_PER_KEY', () => {
+  let t: TestServer;
+  let admin: string;
+
+  beforeAll(async () => {
+    t = await startTestServer({ rateLimitPerSecond: 0, maxSocketsPerKey: 2 });
+    admin = (await t.createOrganization()).adminKey;
+  });
+  afterAll(() => t?.close());
+
+  it('the 3rd socket of a key is closed with 4429; another key is not affected; closing one frees a slot', async () => {
+    const key = await t.createKey(admin, 'VIEWER');
+    const first = socketClient(t, key);
+    const second = socketClient(t, key);
+    for (const client of [first, second]) expect((await operate(client, NodeTypes)).kind).toBe('result');
+    const third = socketClient(t, key);
+    const refused = await operate(third, NodeTypes);
+    expect(refused).toMatchObject({ kind: 'closed', code: 4429 });
+    expect((await operate(t.wsClient(await t.createKey(admin, 'VIEWER')), NodeTypes)).kind).toBe('result');
+    // The first two are still open and answering.
+    for (const client of [first, second]) expect((await operate(client, NodeTypes)).kind).toBe('result');
+
+    const gone = closedCode(first);
+    await first.dispose();
+    await gone;
+    await eventually(async () => (await operate(t.wsClient(key), NodeTypes)).kind === 'result', 'a socket after one closed');
+  });
+});
+
+describe('0 means no limit', () => {
+  let t: TestServer;
+
+  beforeAll(async () => {
+    t = await startTestServer({ rateLimitPerSecond: 0, maxSubscriptionsPerKey: 0, maxSocketsPerKey: 0 }, wide);
+  });
+  afterAll(() => t?.close());
+
+  it('1,001 requests (more than the default 1,000 in one window), 4 sockets and 4 subscriptions of one key all pass', async () => {
+    const key = (await t.createOrganization()).adminKey;
+    let passed = 0;
+    for (let batch = 0; batch < 11; batch++) {
+      const size = batch < 10 ? 100 : 1;
+      const results = await Promise.all(Array.from({ length: size }, () => post(t.url, key, NodeTypes)));
+      passed += results.filter((r) => r.status === 200).length;
+    }
+    expect(passed).toBe(1001);
+    const clients = Array.from({ length: 4 }, () => t.wsClient(key));
+    for (const client of clients) expect((await operate(client, NodeTypes)).kind).toBe('result');
+    const streams = await Promise.all(Array.from({ length: 4 }, () => sse(t.url, key)));
+    expect(streams.map((s) => s.status)).toEqual([200, 200, 200, 200]);
+    await Promise.all(streams.map((s) => s.close()));
+  });
+});
+
+describe('failed authentication', () => {
+  let t: TestServer;
+  let admin: string;
+
+  beforeAll(async () => {
+    t = await startTestServer();
+    admin = (await t.createOrganization()).adminKey;
+  });
+  afterAll(() => t?.close());
+
+  it('is refused with 429 RATE_LIMITED from an address past 20 failures, while valid keys from it still work', async () => {
+    const unused = await t.createKey(admin, 'VIEWER'); // never used yet: not in any cache
+    const bad = await Promise.all(Array.from({ length: 20 }, (_, i) => post(t.url, `brd_wrong-${i}`, NodeTypes)));
+    expect(bad.map((r) => r.code)).toEqual(Array(20).fill('UNAUTHENTICATED'));
+    const slowed = await post(t.url, 'brd_wrong-again', NodeTypes);
+    expect([slowed.status, slowed.code]).toEqual([429, 'RATE_LIMITED']);
+    expect(Number(slowed.retryAfter)).toBeGreaterThanOrEqual(1);
+    expect(Number(slowed.retryAfter)).toBeLessThanOrEqual(60);
+    expect((await post(t.url, 'not even bearer', NodeTypes)).status).toBe(429);
+
+    // Valid keys: the one used before and one never used, over HTTP and graphql-ws.
+    for (const key of [admin, unused]) {
+      const ok = await post(t.url, key, NodeTypes);
+      expect([ok.status, ok.data === null]).toEqual([200, false]);
+    }
+    expect((await operate(t.wsClient(unused), NodeTypes)).kind).toBe('result');
+    // A bad key over graphql-ws is refused at connection time; no key at all is not a failure.
+    expect(await operate(t.wsClient('brd_wrong-ws'), NodeTypes)).toMatchObject({ kind: 'closed', code: 4429 });
+    expect((await post(t.url, null, NodeTypes)).code).toBe('UNAUTHENTICATED');
+    // The admin token is not checked from a throttled address (it may be short enough to guess).
+    const createOrg = await post(t.url, adminToken, 'mutation { createOrganization(name: "x") { __typename } }');
+    expect([createOrg.status, createOrg.code]).toEqual([429, 'RATE_LIMITED']);
+  });
+});
+
+describe.skipIf(!process.env.DATABASE_URL)('on PostgreSQL, two servers on one database', () => {
+  let database: TestDatabase;
+  let second: Database;
+  let servers: { server: BraidServer; url: string }[] = [];
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    second = await openDb({ databaseUrl: database.url!, dataDir: 'memory://', maxConnections: 4 });
+  });
+  afterEach(async () => {
+    await Promise.all(servers.map(({ server }) => server.stop()));
+    servers = [];
+  });
+  afterAll(async () => {
+    await second?.close();
+    await database?.close();
+  });
+
+  async function startPair(limit: number) {
+    const config = loadConfig({ ADMIN_TOKEN: adminToken, PORT: '0', RATE_LIMIT_PER_SECOND: String(limit) });
+    for (const db of [database, second]) {
+      const server = buildServer({ config, database: db, ...wide });
+      const { url } = await server.start(0, '127.0.0.1');
+      servers.push({ server, url });
+    }
+    const created = await fetch(servers[0]!.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+      body: JSON.stringify({ query: `mutation { createOrganization(name: "pair-${limit}") { ... on CreateOrganizationPayload { apiKey } } }` }),
+    });
+    return ((await created.json()) as { data: { createOrganization: { apiKey: string } } }).data.createOrganization.apiKey;
+  }
+
+  it('share the per-second budget: of 20 requests spread over both, exactly 5 pass', async () => {
+    const key = await startPair(5);
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => post(servers[i % 2]!.url, key, NodeTypes)));
+    expect(results.filter((r) => r.status === 200)).toHaveLength(5);
+    expect(results.filter((r) => r.status === 429 && r.code === 'RATE_LIMITED')).toHaveLength(15);
+    // Both servers refuse now.
+    for (const { url } of servers) expect((await post(url, key, NodeTypes)).status).toBe(429);
+  });
+
+  it('with leases of several points (limit 100: 5 a lease), never more than the limit and at most 2 × 4 fewer', async () => {
+    const key = await startPair(100);
+    const results = await Promise.all(Array.from({ length: 150 }, (_, i) => post(servers[i % 2]!.url, key, NodeTypes)));
+    const passed = results.filter((r) => r.status === 200).length;
+    expect(passed).toBeLessThanOrEqual(100);
+    expect(passed).toBeGreaterThanOrEqual(92);
+    expect(results.filter((r) => r.status === 429)).toHaveLength(150 - passed);
+  });
+});
