@@ -34,12 +34,13 @@ async function main(): Promise<void> {
   const database = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, applicationName: `braid:${processId}` });
   await migrateDb(database);
   const server = buildServer({ config, database, processId });
-  const started = await server.start(config.port);
+  const started = await server.start(config.port, config.host);
 
   console.log(`braid: GraphQL at ${started.url} (GraphiQL in a browser; graphql-ws on the same path)`);
   console.log(`braid: database ${database.driver === 'postgres' ? 'PostgreSQL' : `PGlite in ${config.dataDir}`}`);
   if (started.devApiKey) {
-    console.log('braid: dev mode (no ADMIN_TOKEN): organization "default", ADMIN key for this start:');
+    const kept = config.dataDir === 'memory://' ? 'a new one each start with memory://' : `kept in ${config.dataDir}/dev-api-key`;
+    console.log(`braid: dev mode (no ADMIN_TOKEN): only loopback hosts are answered; organization "default", ADMIN key (${kept}):`);
     console.log(`  Authorization: Bearer ${started.devApiKey}`);
     console.log(`  GraphiQL: ${started.url} (the key is pre-filled in its headers)`);
   }

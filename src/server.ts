@@ -8,11 +8,13 @@ import { WebSocketServer } from 'ws';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { appliedMigrationCount, migrationCount } from './db/migrate.js';
-import { ensureDevOrganization } from './db/queries/organizations.js';
+import { recordApiKeyUse } from './db/queries/api-keys.js';
+import { ensureDevKey } from './dev-key.js';
+import { refusal } from './origin-policy.js';
 import { createRunStore } from './db/run-store.js';
 import { builtinNodeTypes, createEngine, type Clock, type NodeRegistry } from './engine/index.js';
 import { createPubSub } from './pubsub.js';
-import type { ServerPubSub } from './runs/event-feed.js';
+import { listenKeyRevocations, type ServerPubSub } from './runs/event-feed.js';
 import { createGraphCache } from './runs/graphs.js';
 import { createRunService } from './runs/run-service.js';
 import type { Services } from './schema/context.js';
@@ -39,7 +41,10 @@ export interface StartedServer {
   port: number;
   /** The GraphQL endpoint, e.g. http://localhost:4000/graphql (ws:// on the same path). */
   url: string;
-  /** Dev mode only (no ADMIN_TOKEN): the ADMIN key of organization "default" made for this start. */
+  /**
+   * Dev mode only (no ADMIN_TOKEN): the ADMIN key of organization "default", kept in DATA_DIR/dev-api-key
+   * and reused by later starts (a new one per start with `memory://`).
+   */
   devApiKey?: string;
 }
 
@@ -97,8 +102,10 @@ export function buildServer(deps: ServerDeps): BraidServer {
       }),
   });
   const streams = createStreamTracker();
+  const keys = createKeyCache({ recordUse: (keyId, at) => recordApiKeyUse(database.db, keyId, at), log });
+  let keyRevocations: { stop(): Promise<void> } | undefined;
   const limits = createKeyLimits({ config, database, ...(deps.rateLimitWindowMs ? { windowMs: deps.rateLimitWindowMs } : {}) });
-  const services: Services = { config, database, registry, runs, pubsub, streams, keys: createKeyCache(), limits, authThrottle: createAuthThrottle() };
+  const services: Services = { config, database, registry, runs, pubsub, streams, keys, limits, authThrottle: createAuthThrottle() };
   let devApiKey: string | undefined;
   let yoga = createBraidYoga(services, {});
 
@@ -118,7 +125,15 @@ export function buildServer(deps: ServerDeps): BraidServer {
     });
   });
 
+  /** Dev mode: loopback Host only (no DNS rebinding); browsers from allowed origins only (HTTP and WebSocket). */
+  const refusalOf = (req: IncomingMessage) =>
+    refusal(req.headers, { devMode: config.adminToken === undefined, corsOrigins: config.corsOrigins });
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const refused = refusalOf(req);
+    if (refused) return sendJson(res, 403, { errors: [{ message: refused, extensions: { code: 'FORBIDDEN' } }] });
+    // Answers differ by Origin (CORS): caches must keep them apart.
+    res.setHeader('vary', 'Origin');
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health') return health(res);
     if (path === '/ready') return ready(res);
@@ -157,6 +172,11 @@ export function buildServer(deps: ServerDeps): BraidServer {
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxBodyBytes });
   let ws: ReturnType<typeof useGraphqlWs> | undefined;
   http.on('upgrade', (req, socket, head) => {
+    const refused = refusalOf(req);
+    if (refused) {
+      socket.end(`HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(refused)}\r\n\r\n${refused}`);
+      return;
+    }
     if ((req.url ?? '').split('?')[0] !== '/graphql' || !ws) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
@@ -171,10 +191,14 @@ export function buildServer(deps: ServerDeps): BraidServer {
   return {
     services,
     tookOver: tookOver.promise,
-    async start(port = config.port, host) {
+    async start(port = config.port, host = config.host) {
       if (!config.adminToken) {
-        devApiKey = (await ensureDevOrganization(database.db, devOrganizationName)).secret;
+        devApiKey = (await ensureDevKey(database.db, { dataDir: config.dataDir, organization: devOrganizationName })).secret;
         yoga = createBraidYoga(services, { devApiKey });
+      }
+      // Revocations on other processes: forgotten here at once; after a reconnect every cached key is read again.
+      if (database.driver === 'postgres') {
+        keyRevocations = await listenKeyRevocations(database, { onRevoked: (keyId) => keys.revoke(keyId), onListen: () => keys.clear() });
       }
       ws = useGraphqlWs(wss, yoga, services);
       await new Promise<void>((resolve, reject) => {
@@ -222,6 +246,8 @@ export function buildServer(deps: ServerDeps): BraidServer {
         http.closeAllConnections();
         await closed;
         await yoga.dispose();
+        await keyRevocations?.stop();
+        await keys.idle();
       })());
     },
   };

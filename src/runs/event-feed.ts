@@ -1,8 +1,8 @@
 // Events of runs driven by other processes sharing the PostgreSQL: one LISTEN per process, one read
 // per batch of notifications, and a local fan-out to this process's subscribers. Also carries the
-// cross-process cancel requests and wake-ups (new runs to claim).
+// cross-process cancel requests and wake-ups (new runs to claim), and revoked API keys.
 import { asc, inArray, sql } from 'drizzle-orm';
-import type { Database } from '../db/client.js';
+import type { Database, Db } from '../db/client.js';
 import { runEvents, runs, type RunEventRow, type RunRow } from '../db/schema.js';
 import type { Log } from '../engine/index.js';
 import type { RunPubSub } from '../pubsub.js';
@@ -12,7 +12,12 @@ export type ServerPubSub = RunPubSub<RunEventRow, RunRow>;
 /** What a process tells the others: a run's new events `[first, last]` (0, 0: none) and its new status. */
 export type Announcement = [runId: string, firstSeq: number, lastSeq: number, status: string | null];
 
-export const channels = { events: 'braid_events', cancel: 'braid_cancel', wake: 'braid_wake' } as const;
+export const channels = {
+  events: 'braid_events',
+  cancel: 'braid_cancel',
+  wake: 'braid_wake',
+  keys: 'braid_keys',
+} as const;
 
 export interface EventFeed {
   /** Starts listening (a no-op without other processes). */
@@ -142,4 +147,21 @@ export function createPostgresFeed(options: {
       await Promise.all(listeners.splice(0).map((listener) => listener.unlisten().catch(() => undefined)));
     },
   };
+}
+
+/** Tells every process sharing the PostgreSQL (this one too) that the API key `keyId` is revoked; sent on commit. */
+export async function announceKeyRevoked(db: Db, keyId: string): Promise<void> {
+  await db.execute(sql`select pg_notify(${channels.keys}, ${keyId})`);
+}
+
+/**
+ * Hears of revoked API keys on PostgreSQL. `onListen` runs on every (re)connect of the listening
+ * session, after which revocations announced while it was away may have been missed.
+ */
+export async function listenKeyRevocations(
+  database: Database & { driver: 'postgres' },
+  handlers: { onRevoked(keyId: string): void; onListen(): void },
+): Promise<{ stop(): Promise<void> }> {
+  const listener = await database.client.listen(channels.keys, (keyId) => handlers.onRevoked(keyId), handlers.onListen);
+  return { stop: () => listener.unlisten().catch(() => undefined) };
 }

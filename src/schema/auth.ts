@@ -4,6 +4,9 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/client.js';
 import { findApiKeyBySecret, hashSecret } from '../db/queries/api-keys.js';
 import type { Auth } from './context.js';
+import type { KeyCache } from './key-cache.js';
+
+export { createKeyCache, type KeyCache } from './key-cache.js';
 
 export interface Caller {
   auth: Auth | null;
@@ -22,29 +25,9 @@ export function bearerSecret(authorization: unknown): string | null {
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /**
- * API keys found recently, by the hash of their secret. A key cannot be revoked yet, and its lookup
- * was one of the four statements of every startRun (BENCHMARKS.md, throughput); the time to live
- * bounds how long a revocation would take to bite once there is one. Only found keys are kept.
+ * Resolves the caller; an unknown, malformed or revoked secret is anonymous (its operations get
+ * UNAUTHENTICATED). A found key is cached (see key-cache.ts).
  */
-export function createKeyCache(options: { ttlMs: number; max: number } = { ttlMs: 60_000, max: 10_000 }) {
-  const entries = new Map<string, { auth: Auth; expires: number }>();
-  return {
-    get(hash: string, now: number): Auth | undefined {
-      const entry = entries.get(hash);
-      if (entry && entry.expires > now) return entry.auth;
-      if (entry) entries.delete(hash);
-      return undefined;
-    },
-    set(hash: string, auth: Auth, now: number): void {
-      if (entries.size >= options.max) entries.delete(entries.keys().next().value!);
-      entries.set(hash, { auth, expires: now + options.ttlMs });
-    },
-  };
-}
-
-export type KeyCache = ReturnType<typeof createKeyCache>;
-
-/** Resolves the caller; an unknown or malformed secret is anonymous (its operations get UNAUTHENTICATED). */
 export async function authenticate(
   deps: { config: Config; database: Database; keys: KeyCache },
   authorization: unknown,

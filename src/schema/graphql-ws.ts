@@ -6,6 +6,7 @@ import type { WebSocketServer } from 'ws';
 import { anonymous, type Caller } from './auth.js';
 import type { Services } from './context.js';
 import { createWsLimits } from './ws-limits.js';
+import { holdSocket } from './key-holds.js';
 import type { BraidYoga } from './yoga.js';
 
 type Extra = {
@@ -45,6 +46,8 @@ export function useGraphqlWs(wss: WebSocketServer, yoga: BraidYoga, services: Se
         const caller = await limits.connect(ctx.extra, authorizationOf(ctx.connectionParams));
         if (!caller) return false; // closed with 4429 (rate-limits.ts)
         ctx.extra.caller = caller;
+        // Closed with 4403 when its key is revoked (on any process).
+        holdSocket(services.keys, ctx.extra.caller, ctx.extra.socket);
         return true;
       },
       onSubscribe: async (ctx, _id, payload) => {

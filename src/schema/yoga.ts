@@ -6,6 +6,8 @@ import { callerOfRequest } from './auth-throttle.js';
 import { useKeyLimits } from './rate-limits.js';
 import type { Context, Services } from './context.js';
 import { schema } from './index.js';
+import { noteOperation } from './key-holds.js';
+import { isOriginAllowed } from '../origin-policy.js';
 import { limitPlugins } from './limits.js';
 
 /** What graphql-ws operations bring into the context instead of an HTTP request. */
@@ -27,6 +29,12 @@ export function createBraidYoga(services: Services, options: { devApiKey?: strin
     // Never the original message of an unexpected error, whatever NODE_ENV says.
     maskedErrors: { isDev: false },
     landingPage: false,
+    // Browsers only from the server's own origin and CORS_ORIGINS (server.ts refuses other origins outright).
+    cors: (request) => {
+      const origin = request.headers.get('origin');
+      const allowed = origin !== null && isOriginAllowed(origin, request.headers.get('host') ?? undefined, config.corsOrigins);
+      return allowed ? { origin: [origin], credentials: true } : false;
+    },
     logging: 'warn',
     graphiql: {
       title: 'Braid',
@@ -39,6 +47,7 @@ export function createBraidYoga(services: Services, options: { devApiKey?: strin
     ],
     context: async (initial: YogaInitialContext & Partial<WsInitialContext>) => {
       const caller = initial.wsCaller ?? (await callerOfRequest(services, initial));
+      noteOperation(services.keys, caller, initial);
       return { auth: caller.auth, adminToken: caller.adminToken, services };
     },
   });

@@ -77,8 +77,9 @@ describe('dev mode', () => {
   let server: BraidServer;
   afterAll(() => server?.stop());
 
+  // With memory:// no key file is kept (test/e2e/api-keys.test.ts reuses one on a data directory).
   it('makes an organization "default" with a new ADMIN key each start, pre-filled in GraphiQL', async () => {
-    const first = await serverOn({ adminToken: undefined });
+    const first = await serverOn({ adminToken: undefined, dataDir: 'memory://' });
     server = first.server;
     const key = first.started.devApiKey!;
     expect(key).toMatch(/^brd_/);
@@ -88,7 +89,7 @@ describe('dev mode', () => {
     expect(await page.text()).toContain(`Bearer ${key}`);
     await first.server.stop();
 
-    const second = await serverOn({ adminToken: undefined });
+    const second = await serverOn({ adminToken: undefined, dataDir: 'memory://' });
     server = second.server;
     expect(second.started.devApiKey).not.toBe(key);
     const again = await post(second.url, second.started.devApiKey!, '{ organization { id name } }');

@@ -14,6 +14,10 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "\n  query ApiKeys {\n    apiKeys { id name role createdAt lastUsedAt revokedAt }\n  }\n": typeof types.ApiKeysDocument,
+    "\n  mutation RevokeApiKey($id: ID!) {\n    revokeApiKey(id: $id) {\n      __typename\n      ... on ApiKey { id name role revokedAt }\n      ... on NotFoundError { missingId: id }\n      ... on Error { message }\n    }\n  }\n": typeof types.RevokeApiKeyDocument,
+    "\n  mutation NewKey($name: String!, $role: Role!) {\n    createApiKey(name: $name, role: $role) { __typename ... on CreateApiKeyPayload { apiKey key { id } } }\n  }\n": typeof types.NewKeyDocument,
+    "\n  query KeyOrganization {\n    organization { id }\n  }\n": typeof types.KeyOrganizationDocument,
     "\n  query Workflows {\n    workflows(first: 50) { edges { node { id } } }\n  }\n": typeof types.WorkflowsDocument,
     "\n  query GetWorkflow($id: ID!) {\n    workflow(id: $id) { id name }\n  }\n": typeof types.GetWorkflowDocument,
     "\n  mutation CreateOrganizationByKey($name: String!) {\n    createOrganization(name: $name) { __typename ... on Error { message } }\n  }\n": typeof types.CreateOrganizationByKeyDocument,
@@ -41,6 +45,10 @@ type Documents = {
     "\n  mutation HelperCreateApiKey($name: String!, $role: Role!) {\n    createApiKey(name: $name, role: $role) {\n      __typename\n      ... on CreateApiKeyPayload { apiKey key { id role } }\n      ... on Error { message }\n    }\n  }\n": typeof types.HelperCreateApiKeyDocument,
 };
 const documents: Documents = {
+    "\n  query ApiKeys {\n    apiKeys { id name role createdAt lastUsedAt revokedAt }\n  }\n": types.ApiKeysDocument,
+    "\n  mutation RevokeApiKey($id: ID!) {\n    revokeApiKey(id: $id) {\n      __typename\n      ... on ApiKey { id name role revokedAt }\n      ... on NotFoundError { missingId: id }\n      ... on Error { message }\n    }\n  }\n": types.RevokeApiKeyDocument,
+    "\n  mutation NewKey($name: String!, $role: Role!) {\n    createApiKey(name: $name, role: $role) { __typename ... on CreateApiKeyPayload { apiKey key { id } } }\n  }\n": types.NewKeyDocument,
+    "\n  query KeyOrganization {\n    organization { id }\n  }\n": types.KeyOrganizationDocument,
     "\n  query Workflows {\n    workflows(first: 50) { edges { node { id } } }\n  }\n": types.WorkflowsDocument,
     "\n  query GetWorkflow($id: ID!) {\n    workflow(id: $id) { id name }\n  }\n": types.GetWorkflowDocument,
     "\n  mutation CreateOrganizationByKey($name: String!) {\n    createOrganization(name: $name) { __typename ... on Error { message } }\n  }\n": types.CreateOrganizationByKeyDocument,
@@ -82,6 +90,22 @@ const documents: Documents = {
  */
 export function graphql(source: string): unknown;
 
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ApiKeys {\n    apiKeys { id name role createdAt lastUsedAt revokedAt }\n  }\n"): (typeof documents)["\n  query ApiKeys {\n    apiKeys { id name role createdAt lastUsedAt revokedAt }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RevokeApiKey($id: ID!) {\n    revokeApiKey(id: $id) {\n      __typename\n      ... on ApiKey { id name role revokedAt }\n      ... on NotFoundError { missingId: id }\n      ... on Error { message }\n    }\n  }\n"): (typeof documents)["\n  mutation RevokeApiKey($id: ID!) {\n    revokeApiKey(id: $id) {\n      __typename\n      ... on ApiKey { id name role revokedAt }\n      ... on NotFoundError { missingId: id }\n      ... on Error { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation NewKey($name: String!, $role: Role!) {\n    createApiKey(name: $name, role: $role) { __typename ... on CreateApiKeyPayload { apiKey key { id } } }\n  }\n"): (typeof documents)["\n  mutation NewKey($name: String!, $role: Role!) {\n    createApiKey(name: $name, role: $role) { __typename ... on CreateApiKeyPayload { apiKey key { id } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query KeyOrganization {\n    organization { id }\n  }\n"): (typeof documents)["\n  query KeyOrganization {\n    organization { id }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -2,7 +2,7 @@
 import { eq } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { organizations, type ApiKeyRow, type OrganizationRow } from '../schema.js';
-import { insertApiKey } from './api-keys.js';
+import { findApiKeyBySecret, insertApiKey } from './api-keys.js';
 import { newId } from './ids.js';
 
 /** Creates an organization and an ADMIN key named "admin"; null when the name is taken. */
@@ -28,18 +28,24 @@ export async function findOrganization(db: Db, id: string): Promise<Organization
 }
 
 /**
- * Dev mode: makes sure the organization `name` exists and gives it a new ADMIN key named "dev"
- * (secrets are stored hashed, so an earlier key cannot be shown again).
+ * Dev mode: makes sure the organization `name` exists with an ADMIN key. `secret` is the dev key of an
+ * earlier start: it is kept when it still is an ADMIN key of that organization and not revoked;
+ * otherwise a new ADMIN key named "dev" is made (`created`), whose secret the caller must keep.
  */
 export async function ensureDevOrganization(
   db: Db,
   name: string,
-): Promise<{ organization: OrganizationRow; secret: string }> {
+  secret?: string,
+): Promise<{ organization: OrganizationRow; secret: string; created: boolean }> {
   return db.transaction(async (tx) => {
     await tx.insert(organizations).values({ id: newId('org'), name }).onConflictDoNothing();
     const [organization] = await tx.select().from(organizations).where(eq(organizations.name, name)).limit(1);
     if (!organization) throw new Error(`organization ${name} missing after insert`);
-    const { secret } = await insertApiKey(tx, organization.id, 'dev', 'ADMIN');
-    return { organization, secret };
+    const known = secret === undefined ? null : await findApiKeyBySecret(tx, secret);
+    if (secret !== undefined && known?.organizationId === organization.id && known.role === 'ADMIN') {
+      return { organization, secret, created: false };
+    }
+    const created = await insertApiKey(tx, organization.id, 'dev', 'ADMIN');
+    return { organization, secret: created.secret, created: true };
   });
 }
