@@ -4,7 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBranches, readRunEvents, readSteps, readUnfinishedRuns } from '../../src/db/run-reads.js';
 import { createRunStore, RunCommitError, type CommittedBatch } from '../../src/db/run-store.js';
 import { runs, steps } from '../../src/db/schema.js';
+import { compileWorkflow, createEngine, createNodeRegistry } from '../../src/engine/index.js';
 import type { RunStore } from '../../src/engine/store.js';
+import { createControlledNodes } from '../helpers/controlled-nodes.js';
+import { createManualClock } from '../helpers/manual-clock.js';
+import { dag } from '../helpers/workflows.js';
 import { deferred } from '../helpers/deferred.js';
 import { createTestDatabase, insertRun, type TestDatabase } from '../helpers/db.js';
 import { commit, event, step } from './commits.js';
@@ -31,9 +35,35 @@ function recorder() {
 }
 
 describe('createRunStore', () => {
-  it('is the engine’s RunStore', () => {
+  it('is the engine’s RunStore: a run driven by the engine through it is in the database as it ran', async () => {
+    const [runId] = (await newRuns(1)) as [string];
     const store: RunStore = createRunStore(database);
-    expect(typeof store.commit).toBe('function');
+    const nodes = createControlledNodes();
+    const engine = createEngine({ store, registry: createNodeRegistry(nodes.types), clock: createManualClock(), random: () => 0.5 });
+    const handle = engine.startRun({ runId, graph: compileWorkflow(dag('t>a'), engine.registry), input: { n: 1 } });
+    await nodes.started('a');
+    nodes.succeed('a', { done: true });
+    expect((await handle.done).status).toBe('SUCCEEDED');
+
+    const events = await readRunEvents(database, runId, 0, 100);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    expect(events.map((e) => [e.type, e.nodeId])).toEqual([
+      ['RUN_STARTED', null],
+      ['BRANCH_STARTED', null],
+      ['NODE_STARTED', 't'],
+      ['NODE_SUCCEEDED', 't'],
+      ['NODE_STARTED', 'a'],
+      ['NODE_SUCCEEDED', 'a'],
+      ['BRANCH_FINISHED', null],
+      ['RUN_SUCCEEDED', null],
+    ]);
+    const stored = (await readSteps(database, runId)).sort((x, y) => x.nodeId.localeCompare(y.nodeId));
+    expect(stored.map((s) => [s.nodeId, s.status, s.output])).toEqual([
+      ['a', 'SUCCEEDED', { done: true }],
+      ['t', 'SUCCEEDED', { n: 1 }],
+    ]);
+    const [row] = await database.db.select().from(runs).where(sql`${runs.id} = ${runId}`);
+    expect(row).toMatchObject({ status: 'SUCCEEDED', output: { a: { done: true } } });
   });
 
   it('gathers the commits of later loop turns into one transaction while gatherMs runs', async () => {
