@@ -45,8 +45,12 @@ describe('openDb', () => {
   // On PostgreSQL close() also drops the test database: a second drop would fail.
   it.runIf(process.env.DATABASE_URL)('closes once, however often close() is called', async () => {
     const other = await createTestDatabase();
-    await Promise.all([other.close(), other.close()]);
-    await other.close();
+    const exists = async () =>
+      (await database.rows<{ n: number }>(sql`select count(*)::int as n from pg_database where datname = ${other.name}`))[0]!.n;
+    expect(await exists()).toBe(1);
+    await expect(Promise.all([other.close(), other.close()])).resolves.toEqual([undefined, undefined]);
+    await expect(other.close()).resolves.toBeUndefined();
+    expect(await exists()).toBe(0);
   });
 });
 

@@ -230,12 +230,18 @@ describe('shutdown and restart', () => {
   });
 
   it('answers /health with the database state', async () => {
-    const response = await fetch(`${t.baseUrl}/health`);
-    expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ status: 'ok' });
-    const ready = await fetch(`${t.baseUrl}/ready`);
-    expect([ready.status, await ready.json()]).toEqual([200, { status: 'ready' }]);
-    expect((await t.request(Organization, {}, null)).errors?.[0]).toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
+    // A server of its own: this test must not depend on the one the test before started.
+    const own = await startTestServer();
+    try {
+      const response = await fetch(`${own.baseUrl}/health`);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ status: 'ok' });
+      const ready = await fetch(`${own.baseUrl}/ready`);
+      expect([ready.status, await ready.json()]).toEqual([200, { status: 'ready' }]);
+      expect((await own.request(Organization, {}, null)).errors?.[0]).toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
+    } finally {
+      await own.close();
+    }
   });
 });
 
