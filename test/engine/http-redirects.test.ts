@@ -3,7 +3,9 @@
 // 301/302 after a POST, become a GET without body. Two loopback origins, A and B (different ports).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/engine/clock.js';
+import { Headers } from 'undici';
 import { createHttpNodeType, type LookupAll } from '../../src/engine/nodes/http.js';
+import { redirectRequest } from '../../src/engine/nodes/http-redirects.js';
 import type { NodeContext } from '../../src/engine/nodes/node-type.js';
 import { startRecordingServer, startSsrfServers, type Received } from '../helpers/ssrf-servers.js';
 
@@ -136,6 +138,24 @@ describe('a redirect to another origin', () => {
     } finally {
       await servers.close();
     }
+  });
+});
+
+describe('redirectRequest', () => {
+  it('drops Authorization, Cookie and Proxy-Authorization on a cross-origin hop even when the user did not name them', () => {
+    const request = {
+      url: new URL('http://a.test/x'),
+      method: 'POST',
+      headers: new Headers({ ...credentials, 'content-type': 'text/plain', accept: 'text/plain' }),
+      body: 'secret',
+    };
+    const next = redirectRequest(request, 307, new URL('http://b.test/y'), []);
+    expect([...next.headers.keys()].sort()).toEqual(['accept', 'x-api-key', 'x-tenant']);
+    expect(next).toMatchObject({ method: 'POST', body: undefined });
+    const same = redirectRequest(request, 307, new URL('http://a.test/y'), ['X-Api-Key']);
+    expect([...same.headers.keys()].sort()).toEqual([...credentialNames, 'accept', 'content-type'].sort());
+    expect(same.body).toBe('secret');
+    expect([...request.headers.keys()]).toHaveLength(7); // the hop before is left as it was
   });
 });
 

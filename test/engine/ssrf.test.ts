@@ -318,6 +318,10 @@ describe('HTTP_ALLOW_PRIVATE and public hosts', () => {
     for (const address of ['::ffff:8.8.8.8', '::ffff:0:808:808', '64:ff9b::808:808', '2002:808:808::1']) {
       expect([address, isPrivateAddress(address)]).toEqual([address, false]);
     }
+    // A zone id scopes an address to a link: a public address has none, so one that carries it is refused.
+    for (const address of ['2606:4700:4700::1111%eth0', 'fe80::1%1', '8.8.8.8%eth0']) {
+      expect([address, isPrivateAddress(address)]).toEqual([address, true]);
+    }
   });
 
   it('an unresolvable name fails retriably, naming the name', async () => {
