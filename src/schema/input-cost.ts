@@ -111,7 +111,8 @@ function addValueSize(value: ValueNode, variables: Record<string, unknown>, size
         size.characters += field.name.value.length;
         stack.push(field.value);
       }
-    } else if (node.kind === Kind.STRING || node.kind === Kind.ENUM || node.kind === Kind.INT || node.kind === Kind.FLOAT) {
+    } else if (node.kind === Kind.STRING || node.kind === Kind.ENUM) {
+      // As in a variable, where an enum value is a string: characters count, numbers do not.
       size.characters += node.value.length;
     }
   }

@@ -125,6 +125,17 @@ function documentGuard(config: Config): Plugin<LimitContext> {
         }
       };
     },
+    // yoga's parse-error handling marks errors as "spec" ones (200 when the client accepts only
+    // application/json, and over SSE); a limit's refusal stays a 400 whatever the client accepts.
+    onResultProcess({ result }) {
+      for (const item of Array.isArray(result) ? result : [result]) {
+        if (!('errors' in item) || !item.errors) continue;
+        for (const error of item.errors) {
+          const extensions = error.extensions as Record<string, unknown> | undefined;
+          if (extensions?.code === limitCode) extensions.http = { status: 400, spec: false };
+        }
+      }
+    },
     onExecute() {
       return {
         onExecuteDone({ result, setResult }) {
