@@ -76,7 +76,16 @@ it('drops a stalled subscriber with an error; the server and other clients go on
     { runId },
   );
   await stalled.next((m) => m.type === 'next');
-  stalled.socket.pause(); 
+  stalled.socket.pause();
+  // The seq whose publication dropped the stalled subscriber: the pubsub's count moves on that call.
+  const pubsub = t.server.services.pubsub.events;
+  const publish = pubsub.publish;
+  let droppedAt: number | null = null;
+  pubsub.publish = (topic, event) => {
+    const before = pubsub.droppedCount();
+    publish(topic, event);
+    if (topic === runId && droppedAt === null && pubsub.droppedCount() > before) droppedAt = event.seq;
+  };
 
   const good = watchRun(t, t.wsClient(key), runId);
   const events = await good.done;
@@ -84,7 +93,8 @@ it('drops a stalled subscriber with an error; the server and other clients go on
   expect(contiguous(events)).toBe(true);
   expect(events.length).toBeGreaterThan(2 * chainLength);
   expect(events.length).toBeGreaterThan(maxQueue);
-  expect(t.server.services.pubsub.events.droppedCount()).toBeGreaterThanOrEqual(1);
+  // Only the stalled subscriber was dropped.
+  expect(t.server.services.pubsub.events.droppedCount()).toBe(1);
 
   // The server is fine: queries, health, runs.
   expect((await t.request(Health, {}, key)).data?.nodeTypes.length).toBeGreaterThan(0);
@@ -97,9 +107,17 @@ it('drops a stalled subscriber with an error; the server and other clients go on
   expect(error).toMatchObject({
     id: 's1',
     type: 'error',
-    payload: [{ message: expect.stringMatching(/subscriber too slow/), extensions: { code: 'SUBSCRIBER_TOO_SLOW' } }],
+    payload: [{ message: expect.stringContaining(`subscriber too slow: more than ${maxQueue} events queued`), extensions: { code: 'SUBSCRIBER_TOO_SLOW' } }],
   });
-  const received = stalled.messages.filter((m) => m.type === 'next').length;
-  expect(received).toBeLessThan(events.length);
+  pubsub.publish = publish;
+  const received = stalled.messages.filter((m) => m.type === 'next');
+  expect(received.length).toBeLessThan(events.length);
+  const lastReceived = Math.max(...received.map((m) => (m.payload as { data: { runEvents: { seq: number } } }).data.runEvents.seq));
+  // Dropped once maxQueue events waited for it past what the sockets took: not before, and not at
+  // twice the bound (a few more are in flight between the pubsub and the socket).
+  expect(droppedAt).not.toBeNull();
+  const waiting = droppedAt! - lastReceived - 1;
+  expect(waiting).toBeGreaterThanOrEqual(maxQueue);
+  expect(waiting).toBeLessThan(maxQueue * 1.5);
   stalled.socket.terminate();
 });
