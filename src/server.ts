@@ -94,6 +94,15 @@ export function buildServer(deps: ServerDeps): BraidServer {
         }),
         registry,
         allowPrivateNetwork: config.httpAllowPrivate,
+        expressions: {
+          limits: {
+            timeoutMs: config.expressionTimeoutMs,
+            memoryMb: config.expressionMemoryMb,
+            resultBytes: config.expressionResultBytes,
+            workers: config.expressionWorkers,
+          },
+          warm: true,
+        },
         onCommitted,
         log,
         // Alone on PGlite a lease cannot be lost to another process.

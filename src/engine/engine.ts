@@ -4,6 +4,7 @@ import { createActor, toPromise, type ActorRefFrom } from 'xstate';
 import { systemClock, type Clock } from './clock.js';
 import { createCommitQueue } from './commit-queue.js';
 import type { RunCommit, RunState } from './events.js';
+import { createExpressionEvaluator, type ExpressionEvaluatorOptions } from './expression-evaluator.js';
 import type { WorkflowGraph } from './graph.js';
 import { builtinNodeTypes } from './nodes/index.js';
 import type { Log, NodeRegistry } from './nodes/node-type.js';
@@ -28,6 +29,13 @@ export interface EngineOptions {
    * a node starts: a run whose lease is gone is detached rather than sending anything more.
    */
   holds?: (runId: string) => boolean;
+  /**
+   * How expressions and templates are evaluated: the bounds (EXPRESSION_* settings; defaults 5 s,
+   * 64 MB, 1 MiB), whether to start the worker threads now (`warm`, for a server), a pool of one's
+   * own, or `mode: 'inline'` (the unbounded in-thread evaluation; benchmarks' baseline only). The
+   * engine's own pool is closed by `drain` and `stop`.
+   */
+  expressions?: ExpressionEvaluatorOptions;
 }
 
 export interface StartRunOptions {
@@ -84,6 +92,7 @@ export function createEngine(options: EngineOptions): Engine {
   const clock = options.clock ?? systemClock;
   const log: Log = options.log ?? ((message, data) => console.error(message, data ?? ''));
   const live = new Map<string, { actor: RunActor; ended: Promise<RunEnd> }>();
+  const expressions = createExpressionEvaluator({ log, ...options.expressions });
 
   function startRun({ runId, graph, input, retries = 0, restored }: StartRunOptions): RunHandle {
     if (live.has(runId)) throw new Error(`run ${runId} is already running`);
@@ -110,6 +119,7 @@ export function createEngine(options: EngineOptions): Engine {
           log,
           allowPrivateNetwork: options.allowPrivateNetwork ?? false,
           random: options.random ?? Math.random,
+          expressions,
           commit: commits.push,
           holds: options.holds ? () => options.holds!(runId) : always,
         },
@@ -153,11 +163,13 @@ export function createEngine(options: EngineOptions): Engine {
       }
       stop.abort();
       await all;
+      await expressions.close();
     },
     async stop(reason = 'server shutting down') {
       const runs = [...live.values()];
       for (const run of runs) run.actor.send({ type: 'run.cancel', reason });
       await Promise.all(runs.map((run) => run.ended));
+      await expressions.close();
     },
   };
 }

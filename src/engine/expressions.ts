@@ -1,7 +1,11 @@
-// JSONata expressions and `{{ }}` templates: compiled once and cached, evaluated with `$input`,
-// `$nodes` and `$run` bound, results normalised to plain JSON; and the one call that prepares params.
-import jsonata from 'jsonata';
+// JSONata expressions and `{{ }}` templates: evaluated with `$input`, `$nodes` and `$run` bound,
+// results normalised to plain JSON; and the one call that prepares params. Where an expression runs
+// (inline or in a bounded worker) is expression-evaluator.ts's business; the default here is the
+// in-thread evaluator, unbounded, for callers that do not pass one.
 import type { z } from 'zod';
+import { compile, jsonataMessage } from './expression-compile.js';
+import { createExpressionEvaluator, type EvaluationBounds, type ExpressionEvaluator } from './expression-evaluator.js';
+import { ExpressionLimitError } from './expression-limits.js';
 import { NonRetriableError } from './errors.js';
 import { findStrings, mapStrings } from './json-walk.js';
 import type { NodeType } from './nodes/node-type.js';
@@ -20,37 +24,8 @@ export interface TemplateExpression {
   path: string[];
 }
 
-// Guardrails against runaway expressions: call depth, and wall time as a backstop. JSONata measures
-// the time from the start of an evaluation, and evaluations interleave (the 10,000 transforms of a
-// wide fan-out all start together, so each one's wall time is the whole batch's): a 1 s limit failed
-// correct expressions under load (BENCHMARKS.md, scale). A node's own `timeoutMs` is the user's bound.
-const LIMITS = { timeout: 30_000, stack: 500 };
-const CACHE_LIMIT = 10_000;
-const cache = new Map<string, jsonata.Expression>();
-
-/** Compiles (or reuses) an expression; throws jsonata's parse error. */
-function compile(source: string): jsonata.Expression {
-  let expression = cache.get(source);
-  if (expression === undefined) {
-    expression = jsonata(source, LIMITS);
-    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
-    cache.set(source, expression);
-  }
-  return expression;
-}
-
-/** jsonata throws plain objects `{ code, position, message }`; this makes one line of any of them. */
-function jsonataMessage(error: unknown): string {
-  if (typeof error !== 'object' || error === null) return String(error);
-  const { message, position } = error as { message?: unknown; position?: unknown };
-  const text = typeof message === 'string' && message ? message : String(error);
-  return typeof position === 'number' ? `${text} (at position ${position})` : text;
-}
-
-/** An expression shortened for messages. */
-function quote(source: string): string {
-  return JSON.stringify(source.length > 80 ? `${source.slice(0, 77)}...` : source);
-}
+/** The in-thread evaluator (the previous approach): no worker, no time or memory bound. */
+export const inThread: ExpressionEvaluator = createExpressionEvaluator({ mode: 'inline' });
 
 /** A readable parse error for `source`, or null when it parses. */
 export function checkExpression(source: string): string | null {
@@ -64,36 +39,12 @@ export function checkExpression(source: string): string | null {
 }
 
 /**
- * Evaluates `source` against `scope`. The result is plain JSON: sequences become arrays, functions
- * and "no match" become `undefined`, non-finite numbers `null`. Parse and evaluation errors (type
- * errors, the depth and time guardrails) throw NonRetriableError: the same inputs would fail again.
+ * Evaluates `source` against `scope` in this thread. The result is plain JSON: sequences become
+ * arrays, functions and "no match" become `undefined`, non-finite numbers `null`. Parse and evaluation
+ * errors (type errors, JSONata's depth guard) throw NonRetriableError: the same inputs would fail again.
  */
-export async function evaluate(source: string, scope: ExpressionScope): Promise<unknown> {
-  // A transform's expression is evaluated once per run: the cached compilation is the common case.
-  let expression = cache.get(source);
-  if (expression === undefined) {
-    const parseError = checkExpression(source);
-    if (parseError !== null) throw new NonRetriableError(`expression ${quote(source)} does not parse: ${parseError}`);
-    expression = compile(source);
-  }
-  let result: unknown;
-  try {
-    result = await expression.evaluate(scope.input, { input: scope.input, nodes: scope.nodes, run: scope.run });
-  } catch (error) {
-    throw new NonRetriableError(`expression ${quote(source)} failed: ${jsonataMessage(error)}`, { cause: error });
-  }
-  return toPlainJson(result);
-}
-
-/** A JSON copy of a jsonata result, dropping functions (a lambda's environment is circular). */
-function toPlainJson(value: unknown): unknown {
-  const text = JSON.stringify(value, (_key, item: unknown) => (isFunction(item) ? undefined : item));
-  return text === undefined ? undefined : JSON.parse(text);
-}
-
-function isFunction(item: unknown): boolean {
-  if (typeof item === 'function') return true;
-  return typeof item === 'object' && item !== null && ('_jsonata_lambda' in item || '_jsonata_function' in item);
+export function evaluate(source: string, scope: ExpressionScope): Promise<unknown> {
+  return inThread.evaluate(source, scope);
 }
 
 /** How an expression's value reads inside a longer string: strings as-is, `undefined` as nothing. */
@@ -102,12 +53,16 @@ function stringify(value: unknown): string {
   return value === undefined ? '' : JSON.stringify(value);
 }
 
-async function resolveString(text: string, scope: ExpressionScope): Promise<unknown> {
+async function resolveString(text: string, scope: ExpressionScope, evaluator: ExpressionEvaluator, bounds?: EvaluationBounds): Promise<unknown> {
   const whole = wholeTemplate(text);
-  if (whole !== null) return evaluate(whole, scope);
+  if (whole !== null) return evaluator.evaluate(whole, scope, bounds);
   let out = '';
   for (const part of parseTemplate(text)) {
-    out += part.kind === 'text' ? part.text : stringify(await evaluate(part.source, scope));
+    out += part.kind === 'text' ? part.text : stringify(await evaluator.evaluate(part.source, scope, bounds));
+    // Each part is bounded; a string of many parts is bounded as a whole too.
+    if (out.length > evaluator.limits.resultBytes) {
+      throw new ExpressionLimitError('result', `the text is longer than ${evaluator.limits.resultBytes} bytes (EXPRESSION_RESULT_BYTES)`);
+    }
   }
   return out;
 }
@@ -121,6 +76,8 @@ export async function resolveTemplates(
   value: unknown,
   scope: ExpressionScope,
   at: readonly string[] = [],
+  evaluator: ExpressionEvaluator = inThread,
+  bounds?: EvaluationBounds,
 ): Promise<unknown> {
   const found = findStrings(value, mayHoldTemplate);
   if (found.length === 0) return value;
@@ -128,10 +85,14 @@ export async function resolveTemplates(
   for (const { text, path } of found) {
     if (resolved.has(text)) continue;
     try {
-      resolved.set(text, await resolveString(text, scope));
+      resolved.set(text, await resolveString(text, scope, evaluator, bounds));
     } catch (error) {
       const where = [...at, ...path].join('.') || 'value';
-      throw new NonRetriableError(`template in ${where}: ${(error as Error).message}`, { cause: error });
+      const message = `template in ${where}: ${(error as Error).message}`;
+      if (error instanceof ExpressionLimitError) throw new ExpressionLimitError(error.limit, message);
+      // A stop (cancel, shutdown) is not the template's failure.
+      if (!(error instanceof NonRetriableError)) throw error;
+      throw new NonRetriableError(message, { cause: error });
     }
   }
   return mapStrings(value, (text) => (resolved.has(text) ? resolved.get(text) : text));
@@ -163,11 +124,13 @@ export async function prepareParams<P>(
   nodeType: NodeType<P>,
   rawParams: Readonly<Record<string, unknown>> | undefined,
   scope: ExpressionScope,
+  evaluator: ExpressionEvaluator = inThread,
+  bounds?: EvaluationBounds,
 ): Promise<P> {
   const bare = new Set(nodeType.expressionParams ?? []);
   const entries: [string, unknown][] = [];
   for (const [key, value] of Object.entries(rawParams ?? {})) {
-    const resolved = bare.has(key) ? value : await resolveTemplates(value, scope, ['params', key]);
+    const resolved = bare.has(key) ? value : await resolveTemplates(value, scope, ['params', key], evaluator, bounds);
     if (resolved !== undefined) entries.push([key, resolved]);
   }
   const parsed = nodeType.params.safeParse(Object.fromEntries(entries));

@@ -3,7 +3,10 @@
 import type { Clock } from './clock.js';
 import type { RetryPolicy } from './definition.js';
 import { describeError, NodeExecutionError, NodeTimeoutError, RunCancelledError } from './errors.js';
-import { evaluate as evaluateExpression, prepareParams, templateExpressions, type ExpressionScope } from './expressions.js';
+import { quote } from './expression-compile.js';
+import type { EvaluationBounds, ExpressionEvaluator } from './expression-evaluator.js';
+import { ExpressionLimitError } from './expression-limits.js';
+import { prepareParams, templateExpressions, type ExpressionScope } from './expressions.js';
 import type { GraphNode } from './graph.js';
 import { findNul } from './json-walk.js';
 import type { Log, NodeContext, NodeResult } from './nodes/node-type.js';
@@ -20,6 +23,8 @@ export interface RunShared {
   clock: Clock;
   log: Log;
   allowPrivateNetwork: boolean;
+  /** Evaluates expressions and templates (in bounded workers, or inline when provably cheap). */
+  expressions: ExpressionEvaluator;
   /** Jitter source in [0, 1). */
   random: () => number;
   /** How many times the run was retried (`Run.retries`): part of every http request's Idempotency-Key. */
@@ -124,15 +129,49 @@ function callHandler(task: NodeRunInput, stop: StopToken, attempt: number): Prom
   const { node } = task;
   const params = staticParams(node);
   if (params !== null) return invoke(task, stop, attempt, params);
-  return prepareParams(node.nodeType, node.definition.params, scopeOf(task)).then((prepared) => invoke(task, stop, attempt, prepared));
+  // The templates of one node share one time bound (its timeoutMs, else EXPRESSION_TIMEOUT_MS).
+  const bounds = expressionBounds(task, () => stopSignal(stop));
+  return prepareParams(node.nodeType, node.definition.params, scopeOf(task), task.run.expressions, bounds).then((prepared) =>
+    invoke(task, stop, attempt, prepared),
+  );
+}
+
+/** The time bound of the expressions of `task`'s node: its timeoutMs, else the evaluator's default. */
+function expressionBounds(task: NodeRunInput, signal: () => AbortSignal): EvaluationBounds {
+  const { timeoutMs } = task.node.definition;
+  if (timeoutMs !== undefined) return { timeoutMs, timeoutName: 'timeoutMs', signal };
+  return { timeoutMs: task.run.expressions.limits.timeoutMs, timeoutName: 'EXPRESSION_TIMEOUT_MS', signal };
 }
 
 /** Calls the handler, under the node's per-attempt timeout if it has one. */
 function invoke(task: NodeRunInput, stop: StopToken, attempt: number, params: unknown): Promise<NodeResult> {
   const { node, run } = task;
   const { timeoutMs } = node.definition;
-  if (timeoutMs === undefined) return node.nodeType.run(params, createContext(task, attempt, stop, undefined));
-  return withTimeout(timeoutMs, run.clock, stopSignal(stop), (signal) => node.nodeType.run(params, createContext(task, attempt, stop, signal)));
+  if (timeoutMs === undefined) return node.nodeType.run(params, createContext(task, attempt, stop, undefined, undefined));
+  // An attempt that times out while an expression runs fails as that expression's limit (not retried).
+  const watch: EvaluationWatch = { source: undefined };
+  const timedOut = () =>
+    watch.source === undefined
+      ? new NodeTimeoutError(timeoutMs)
+      : new ExpressionLimitError('timeout', `expression ${quote(watch.source)} timed out after ${timeoutMs} ms (timeoutMs)`);
+  return withTimeout(timeoutMs, run.clock, stopSignal(stop), timedOut, (signal) =>
+    node.nodeType.run(params, createContext(task, attempt, stop, signal, watch)),
+  );
+}
+
+/** The expression a handler is evaluating, if any (read when its attempt times out). */
+interface EvaluationWatch {
+  source: string | undefined;
+}
+
+/** `ctx.evaluate`: under the node's bounds and its signal (which the attempt's timeout aborts). */
+function evaluateInNode(task: NodeRunInput, ctx: NodeContext, watch: EvaluationWatch | undefined, source: string): Promise<unknown> {
+  const evaluation = task.run.expressions.evaluate(source, scopeOf(task), expressionBounds(task, () => ctx.signal));
+  if (watch === undefined) return evaluation;
+  watch.source = source;
+  return evaluation.finally(() => {
+    if (watch.source === source) watch.source = undefined;
+  });
 }
 
 /** A failed attempt: rethrows a stop, else retries after the backoff or settles as FAILED. */
@@ -178,7 +217,13 @@ const contextPrototype = {
 };
 
 /** A handler's ctx. No named closures: tsx/esbuild's keepNames would add a `__name` call per node. */
-function createContext(task: NodeRunInput, attempt: number, stop: StopToken, signal: AbortSignal | undefined): NodeContext {
+function createContext(
+  task: NodeRunInput,
+  attempt: number,
+  stop: StopToken,
+  signal: AbortSignal | undefined,
+  watch: EvaluationWatch | undefined,
+): NodeContext {
   const { run, node, input } = task;
   const ctx = Object.create(contextPrototype) as NodeContext & ContextState;
   ctx.runId = run.runId;
@@ -188,7 +233,7 @@ function createContext(task: NodeRunInput, attempt: number, stop: StopToken, sig
   ctx.runInput = run.runInput;
   ctx.clock = run.clock;
   ctx.log = run.log;
-  ctx.evaluate = (expression) => evaluateExpression(expression, scopeOf(task));
+  ctx.evaluate = (expression) => evaluateInNode(task, ctx, watch, expression);
   ctx.allowPrivateNetwork = run.allowPrivateNetwork;
   ctx.idempotencyKey = `${run.runId}:${node.id}:${run.retries}`;
   ctx.wait = (ms) => durableWait(task, ctx, ms);
@@ -241,11 +286,12 @@ export function retryDelay(policy: RetryPolicy, failedAttempt: number, error: un
   return Math.round(base / 2 + (base / 2) * random());
 }
 
-/** Runs `work` with a signal that also aborts after `timeoutMs` on the injected clock. */
+/** Runs `work` with a signal that also aborts after `timeoutMs` on the injected clock, with `timedOut()`. */
 async function withTimeout<T>(
   timeoutMs: number,
   clock: Clock,
   signal: AbortSignal,
+  timedOut: () => Error,
   work: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   const attempt = new AbortController();
@@ -254,7 +300,7 @@ async function withTimeout<T>(
   signal.addEventListener('abort', onAbort, { once: true });
   const timeout = new Promise<never>((_, reject) => {
     const expire = () => {
-      const error = new NodeTimeoutError(timeoutMs);
+      const error = timedOut();
       attempt.abort(error);
       reject(error);
     };

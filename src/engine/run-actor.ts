@@ -6,6 +6,7 @@ import { createActor, type ActorLogic, type ActorScope, type AnyActorRef, type S
 import type { Clock } from './clock.js';
 import { describeError } from './errors.js';
 import type { RunCommit, RunState } from './events.js';
+import type { ExpressionEvaluator } from './expression-evaluator.js';
 import type { GraphNode, WorkflowGraph } from './graph.js';
 import { nodeActorLogic, type NodeActorOutput, type NodeRetryingEvent } from './node-actor.js';
 import type { RunShared } from './node-runner.js';
@@ -18,6 +19,8 @@ export interface RunDeps {
   log: Log;
   allowPrivateNetwork: boolean;
   random: () => number;
+  /** Where expressions and templates are evaluated, under which bounds. */
+  expressions: ExpressionEvaluator;
   /** Receives each step's changes, in order; persists and then publishes them. */
   commit(commit: RunCommit): void;
   /**
@@ -86,6 +89,7 @@ export const runActorLogic: ActorLogic<RunSnapshot, RunEvent, RunInput> = {
       log: deps.log,
       allowPrivateNetwork: deps.allowPrivateNetwork,
       random: deps.random,
+      expressions: deps.expressions,
       retries: input.retries,
       holds: deps.holds,
       onLost: () => self.send({ type: 'run.detach' }),

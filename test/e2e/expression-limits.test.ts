@@ -1,0 +1,147 @@
+// CONTRACT §6 through the API: an expression that would freeze the server (exponential recursion, a
+// pathological regex), exhaust its memory or build a huge result fails its step naming the limit,
+// while /health keeps answering within 1 s and a run started at the same time succeeds.
+import type { Client } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WorkflowDefinitionInput } from '../gql/graphql.js';
+import { GetRun, createWorkflow, startRun, watchRun } from '../helpers/operations.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+let t: TestServer;
+let key: string;
+let client: Client;
+
+beforeAll(async () => {
+  t = await startTestServer({ expressionTimeoutMs: 1500, expressionMemoryMb: 32, expressionWorkers: 2 });
+  ({ adminKey: key } = await t.createOrganization());
+  client = t.wsClient(key);
+  // A first run loads what a server loads on its first run (modules, JIT, the worker threads).
+  const warmup = await startRun(t, key, await createWorkflow(t, key, wellBehaved), { input: { name: 'Ada' } });
+  await watchRun(t, client, warmup).done;
+});
+
+afterAll(async () => {
+  await t?.close();
+});
+
+/** GET /health every 50 ms until stopped; each answer's status and how long it took. */
+function pollHealth(baseUrl: string) {
+  const answers: { status: number; ms: number }[] = [];
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const t0 = performance.now();
+      const response = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(10_000) });
+      await response.arrayBuffer();
+      answers.push({ status: response.status, ms: performance.now() - t0 });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      return answers;
+    },
+  };
+}
+
+/** A workflow of one transform (or a node of the caller's) after the trigger. */
+function oneNode(node: Omit<WorkflowDefinitionInput['nodes'][number], 'id'>): WorkflowDefinitionInput {
+  return { nodes: [{ id: 'start', type: 'trigger' }, { id: 'evil', ...node }], edges: [{ source: 'start', target: 'evil' }] };
+}
+
+/** A run that needs the workers too (string building is never evaluated inline) and a condition. */
+const wellBehaved: WorkflowDefinitionInput = {
+  nodes: [
+    { id: 'start', type: 'trigger' },
+    { id: 'greet', type: 'transform', params: { expression: '{ "text": "hello " & $input.name }' } },
+    { id: 'check', type: 'condition', params: { expression: '$input.text = "hello Ada"' } },
+    { id: 'done', type: 'transform', params: { expression: '$nodes.greet.text & "!"' } },
+  ],
+  edges: [
+    { source: 'start', target: 'greet' },
+    { source: 'greet', target: 'check' },
+    { source: 'check', target: 'done', sourceHandle: 'true' },
+  ],
+};
+
+/**
+ * Starts the evil workflow and a well-behaved one together while polling /health; returns the evil
+ * step once both runs ended, after checking the other run succeeded and every health answer came
+ * within 1 s.
+ */
+async function survive(evil: WorkflowDefinitionInput) {
+  const [evilId, goodId] = await Promise.all([createWorkflow(t, key, evil), createWorkflow(t, key, wellBehaved)]);
+  const health = pollHealth(t.baseUrl);
+  const t0 = performance.now();
+  const [evilRun, goodRun] = await Promise.all([startRun(t, key, evilId), startRun(t, key, goodId, { input: { name: 'Ada' } })]);
+  await Promise.all([watchRun(t, client, evilRun).done, watchRun(t, client, goodRun).done]);
+  const elapsed = performance.now() - t0;
+  const answers = await health.stop();
+
+  const good = (await t.request(GetRun, { id: goodRun }, key)).data?.run;
+  expect({ status: good?.status, errors: good?.steps.map((step) => step.error) }).toEqual({ status: 'SUCCEEDED', errors: good?.steps.map(() => null) });
+  expect(good?.steps.find((step) => step.nodeId === 'done')?.output).toBe('hello Ada!');
+
+  // The contract's bound, over the whole time the evil expression ran (≥ 1 answer per 1.1 s of it).
+  expect(answers.length).toBeGreaterThanOrEqual(Math.max(2, Math.floor(elapsed / 1100)));
+  expect(answers.map((answer) => answer.status)).toEqual(answers.map(() => 200));
+  expect(Math.max(...answers.map((answer) => answer.ms))).toBeLessThan(1000);
+
+  const run = (await t.request(GetRun, { id: evilRun }, key)).data?.run;
+  expect(run?.status).toBe('FAILED');
+  const step = run!.steps.find((s) => s.nodeId === 'evil')!;
+  expect(step.status).toBe('FAILED');
+  return { step, run: run!, elapsed };
+}
+
+describe('expressions that would stop the server', () => {
+  it('exponential recursion is stopped at the node timeoutMs', async () => {
+    const expression = '( $f := function($n){ $n = 0 ? 0 : $f($n-1) + $f($n-1) }; $f(25) )';
+    const { step } = await survive(oneNode({ type: 'transform', params: { expression }, timeoutMs: 1000 }));
+    expect(step.error).toMatch(/^expression ".*" timed out after 1000 ms \(timeoutMs\)$/);
+    expect(step.attempt).toBe(1);
+    expect(step.durationMs).toBeGreaterThanOrEqual(1000);
+    expect(step.durationMs).toBeLessThan(3000);
+  });
+
+  it('a limit is never retried', async () => {
+    const expression = '( $f := function($n){ $n = 0 ? 0 : $f($n-1) + $f($n-1) }; $f(25) )';
+    const node = { type: 'transform', params: { expression }, timeoutMs: 300, retry: { maxAttempts: 3, backoff: 'FIXED' as const, initialDelayMs: 10 } };
+    const { step } = await survive(oneNode(node));
+    expect(step.error).toMatch(/timed out after 300 ms \(timeoutMs\)$/);
+    expect(step.attempt).toBe(1);
+  });
+
+  it('a pathological regex is stopped at EXPRESSION_TIMEOUT_MS when the node sets no timeout', async () => {
+    const expression = '$match("aaaaaaaaaaaaaaaaaaaaaaaaaaaa!", /(a+)+$/)';
+    const { step } = await survive(oneNode({ type: 'condition', params: { expression } }));
+    expect(step.error).toMatch(/^expression ".*" timed out after 1500 ms \(EXPRESSION_TIMEOUT_MS\)$/);
+    expect(step.durationMs).toBeLessThan(4000);
+  });
+
+  it('the same regex in a template of an http node is stopped the same way', async () => {
+    const url = `${t.slow.url}/slow?ms=1&x={{ $match("aaaaaaaaaaaaaaaaaaaaaaaaaaaa!", /(a+)+$/) }}`;
+    const { step } = await survive(oneNode({ type: 'http', params: { url } }));
+    expect(step.error).toMatch(/^template in params\.url: expression ".*" timed out after 1500 ms \(EXPRESSION_TIMEOUT_MS\)$/);
+  });
+
+  it('the issue\'s $count([1..10000000].[1..10000000]) fails on the sequence bound before it allocates', async () => {
+    const { step } = await survive(oneNode({ type: 'transform', params: { expression: '$count([1..10000000].[1..10000000])' } }));
+    expect(step.error).toMatch(/exceeded the sequence limit of 1000000 items \(JSONata sequence bound\)$/);
+  });
+
+  it('an expression that outgrows the heap fails on EXPRESSION_MEMORY_MB', async () => {
+    // Strings doubling, each one copied (uppercased): 26 × 2^24 characters at the end, far past 32 MB.
+    const expression = '( $f := function($s, $n) { $n = 0 ? $s : $f($uppercase($s & $s), $n - 1) }; $length($f("abcdefghijklmnopqrstuvwxyz", 24)) )';
+    // A time bound well past the few seconds a 32 MB heap takes to fill on a loaded machine.
+    const { step } = await survive(oneNode({ type: 'transform', params: { expression }, timeoutMs: 20_000 }));
+    expect(step.error).toMatch(/^expression ".*" exceeded the memory limit of 32 MB \(EXPRESSION_MEMORY_MB\)$/);
+  });
+
+  it('a huge result fails on EXPRESSION_RESULT_BYTES', async () => {
+    const { step } = await survive(oneNode({ type: 'transform', params: { expression: '[1..500000]' } }));
+    expect(step.error).toBe('expression "[1..500000]" gave a result larger than 1048576 bytes (EXPRESSION_RESULT_BYTES)');
+  });
+});
