@@ -1,10 +1,20 @@
 // `chain` and `fan`: trigger → 40 transforms in a row / 100 side by side, started through the API with
-// every step persisted; the makespan is read from the stored steps. Baseline: the same JSONata
-// transforms in a plain promise executor (no actors, no database, no API) in this process.
+// every step persisted; the makespan is read from the stored steps. Side by side in one run, three
+// servers per database that differ only in how expressions are evaluated: `bounded` (what Braid
+// does: inline when provably cheap, else in the worker pool), `workers` (every expression in the
+// pool) and `inline` (the previous approach: every expression in the main thread, unbounded). Also the
+// same JSONata transforms in a plain promise executor (no actors, database or API), and `chain`
+// carries the profile of one round trip to a worker (bench/expression-round-trip.ts).
 import jsonata from 'jsonata';
+import { loadConfig } from '../src/config.js';
+import { openDb } from '../src/db/client.js';
+import { migrateDb } from '../src/db/migrate.js';
+import type { ExpressionMode } from '../src/engine/index.js';
+import { buildServer } from '../src/server.js';
 import { benchDrivers, skippedPostgres, withDatabase } from './databases.js';
 import { createApi, watchRuns } from './client.js';
-import { benchEnv, startServer } from './server-launch.js';
+import { profileRoundTrip } from './expression-round-trip.js';
+import { benchEnv, cpuMs, type BenchServer } from './server-launch.js';
 import { fmt, median, smoke, table, verdict } from './stats.js';
 import {
   chainDefinition,
@@ -16,6 +26,7 @@ import {
 } from './workflows.js';
 
 type Shape = 'chain' | 'fan';
+const modes: ExpressionMode[] = ['bounded', 'workers', 'inline'];
 
 /** The same expressions, evaluated one after another (chain) or all at once (fan). */
 async function baseline(shape: Shape, n: number): Promise<number> {
@@ -30,9 +41,29 @@ async function baseline(shape: Shape, n: number): Promise<number> {
   return performance.now() - t0;
 }
 
-async function measure(driver: 'pglite' | 'postgres', shape: Shape, n: number, reps: number) {
+/** A server in this process (as bench/server-launch.ts starts one) evaluating expressions in `mode`. */
+async function startServer(env: Record<string, string>, expressionMode: ExpressionMode): Promise<BenchServer> {
+  const config = loadConfig(env);
+  const database = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  await migrateDb(database);
+  const server = buildServer({ config, database, expressionMode });
+  const started = await server.start(0, '127.0.0.1');
+  if (!started.devApiKey) throw new Error('expected dev mode (no ADMIN_TOKEN) and its key');
+  return {
+    url: started.url,
+    key: started.devApiKey,
+    rss: async () => process.memoryUsage().rss,
+    cpuMs: async () => cpuMs(),
+    stop: async () => {
+      await server.stop();
+      await database.close();
+    },
+  };
+}
+
+async function measure(driver: 'pglite' | 'postgres', shape: Shape, n: number, reps: number, mode: ExpressionMode) {
   return withDatabase(driver, async (spec) => {
-    const server = await startServer(benchEnv(spec));
+    const server = await startServer(benchEnv(spec), mode);
     const api = createApi(server);
     const watcher = watchRuns(api);
     try {
@@ -42,7 +73,7 @@ async function measure(driver: 'pglite' | 'postgres', shape: Shape, n: number, r
       const stored: number[] = [];
       const endToEnd: number[] = [];
       const plain: number[] = [];
-      for (let rep = -1; rep < reps; rep++) {
+      for (let rep = -2; rep < reps; rep++) {
         const t0 = performance.now();
         const runId = await api.startRun(workflowId, { i: 0 });
         const finished = await watcher.waitFor(runId);
@@ -51,7 +82,7 @@ async function measure(driver: 'pglite' | 'postgres', shape: Shape, n: number, r
           throw new Error(`${shape} run ${runId}: ${run.status} with ${run.steps.length} steps`);
         }
         const base = await baseline(shape, n);
-        if (rep < 0) continue; // rep -1 warms up
+        if (rep < 0) continue; // reps -2 and -1 warm up (and let the worker threads start)
         stored.push(makespan(run.steps));
         endToEnd.push(finished.receivedAt - t0);
         plain.push(base);
@@ -68,29 +99,39 @@ async function benchShape(shape: Shape, n: number, targetMs: number) {
   const reps = smoke ? 2 : 15;
   const rows: (string | number)[][] = [];
   for (const driver of benchDrivers()) {
-    const m = await measure(driver, shape, n, reps);
+    const m: Record<string, Awaited<ReturnType<typeof measure>>> = {};
+    for (const mode of modes) m[mode] = await measure(driver, shape, n, reps, mode);
+    const { bounded, workers, inline } = m as Record<ExpressionMode, Awaited<ReturnType<typeof measure>>>;
     rows.push([
-      driver, n, `≤ ${targetMs}`, fmt(m.stored, 0), verdict(m.stored <= targetMs),
-      fmt(m.endToEnd), fmt(m.baseline, 2), `${fmt(m.stored / Math.max(m.baseline, 0.01))}×`,
+      driver, n, `≤ ${targetMs}`, fmt(bounded.stored, 0), verdict(bounded.stored <= targetMs),
+      fmt(workers.stored, 0), verdict(workers.stored <= targetMs), fmt(inline.stored, 0),
+      `${fmt(bounded.stored / Math.max(inline.stored, 1), 2)}×`, `${fmt(workers.stored / Math.max(inline.stored, 1), 2)}×`,
+      `${fmt(bounded.endToEnd)} / ${fmt(workers.endToEnd)} / ${fmt(inline.endToEnd)}`, fmt(inline.baseline, 2),
     ]);
   }
-  if (!process.env.DATABASE_URL) rows.push(['postgres', n, `≤ ${targetMs}`, skippedPostgres, '', '', '', '']);
+  if (!process.env.DATABASE_URL) rows.push(['postgres', n, `≤ ${targetMs}`, skippedPostgres, '', '', '', '', '', '', '', '']);
   const what = shape === 'chain' ? `trigger → ${n} transforms in a row` : `trigger → ${n} transforms side by side`;
   return {
-    title: `${shape} — ${what}, through the API, every step persisted, median of ${reps}`,
+    title: `${shape} — ${what}, through the API, every step persisted, bounded vs worker-only vs in-thread expressions, median of ${reps}`,
     table: table(
       [
-        'database', 'transforms', 'target ms', 'makespan ms (stored steps)', 'verdict', 'startRun → final update ms',
-        'baseline ms', 'makespan / baseline',
+        'database', 'transforms', 'target ms', 'makespan ms, bounded (Braid)', 'verdict', 'makespan ms, every expression in a worker',
+        'verdict', 'makespan ms, in-thread (previous)', 'bounded / in-thread', 'workers / in-thread',
+        'startRun → final update ms (bounded / workers / in-thread)', 'plain executor ms',
       ],
       rows,
     ),
     notes: [
-      'makespan: first step startedAt → last step finishedAt, as stored (ms precision); the server runs in this process.',
+      'makespan: first step startedAt → last step finishedAt, as stored (ms precision); the server runs in this process; ' +
+        'one fresh database and server per column, two warm-up runs each.',
+      `bounded: Braid as it ships — ${transformExpression} is in the inline whitelist (a path, arithmetic, an object ` +
+        'constructor over 1 value), so it runs in the main thread; workers: the same server with every expression sent ' +
+        'to the pool (what an expression outside the whitelist costs); in-thread: the previous approach, no bounds.',
       "startRun → final update: from sending startRun to receiving the run's final runUpdates message.",
-      `baseline: the same ${n} JSONata transforms (${transformExpression}) in a plain promise executor, no actors, ` +
+      `plain executor: the same ${n} JSONata transforms (${transformExpression}) in a plain promise executor, no actors, ` +
         'database or API.',
     ],
+    ...(shape === 'chain' ? { more: [await profileRoundTrip()] } : {}),
   };
 }
 

@@ -12,7 +12,7 @@ import { recordApiKeyUse } from './db/queries/api-keys.js';
 import { ensureDevKey } from './dev-key.js';
 import { refusal } from './origin-policy.js';
 import { createRunStore } from './db/run-store.js';
-import { builtinNodeTypes, createEngine, type Clock, type NodeRegistry } from './engine/index.js';
+import { builtinNodeTypes, createEngine, type Clock, type ExpressionMode, type NodeRegistry } from './engine/index.js';
 import { createPubSub } from './pubsub.js';
 import { listenKeyRevocations, type ServerPubSub } from './runs/event-feed.js';
 import { createGraphCache } from './runs/graphs.js';
@@ -33,6 +33,8 @@ export interface ServerDeps {
   clock?: Clock;
   /** This process's id as a run owner (the PostgreSQL sessions should carry `braid:<id>`); random by default. */
   processId?: string;
+  /** Benchmarks only: `inline` evaluates expressions the previous, unbounded way (see createEngine). */
+  expressionMode?: ExpressionMode;
   /** The window of RATE_LIMIT_PER_SECOND in ms (default 1000); tests widen it so that counts do not depend on timing. */
   rateLimitWindowMs?: number;
 }
@@ -102,6 +104,7 @@ export function buildServer(deps: ServerDeps): BraidServer {
             workers: config.expressionWorkers,
           },
           warm: true,
+          mode: deps.expressionMode,
         },
         onCommitted,
         log,

@@ -35,7 +35,7 @@ export function planExpression(ast: jsonata.ExprNode): ExpressionPlan {
   const reads = { nodes: new Set<string>(), anyNode: false, run: false };
   collectReads(ast as unknown as Node, reads);
   return {
-    nodes: reads.anyNode ? null : [...reads.nodes],
+    nodes: reads.anyNode ? null : [...reads.nodes].sort(),
     run: reads.run || reads.anyNode,
     inline: inlinePlan(ast as unknown as Node),
   };
@@ -106,7 +106,7 @@ const allowedKeys: Record<string, ReadonlySet<string>> = {
 
 function shapeOk(node: Node): boolean {
   const allowed = allowedKeys[node.type];
-  return allowed !== undefined && Object.keys(node).every((key) => allowed.has(key));
+  return allowed !== undefined && Object.keys(node).every((key) => allowed.has(key) || node[key] === undefined);
 }
 
 /** An expression evaluated once against the whole scope (not per item of a path). */

@@ -27,7 +27,7 @@ export interface ExpressionPool {
   run(task: ExpressionTask, signal: AbortSignal): Promise<ExpressionAnswer>;
   /** The live threads (for tests and diagnostics). */
   readonly threads: number;
-  /** Terminates every thread; tasks still queued or running reject. Idempotent. */
+  /** Terminates every thread; tasks still queued or running reject, and so does every later `run`. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -51,6 +51,7 @@ export function createExpressionPool(options: ExpressionPoolOptions): Expression
   let closing: Promise<void> | undefined;
   return {
     async run(task, signal) {
+      if (closing) throw new Error('the expression pool is closed');
       try {
         return await piscina.run(task, { signal });
       } catch (error) {

@@ -9,6 +9,9 @@ export type { Log, NodeContext, NodeRegistry, NodeResult, NodeType } from './nod
 export { createMemoryStore, type MemoryStore, type StoredRun } from './memory-store.js';
 export type { RunStore } from './store.js';
 export { systemClock, type Clock } from './clock.js';
+export type { ExpressionMode } from './expression-evaluator.js';
+export { ExpressionLimitError, type ExpressionLimits } from './expression-limits.js';
+export { createExpressionPool, type ExpressionPool } from './expression-pool.js';
 export {
   NodeExecutionError,
   NodeTimeoutError,

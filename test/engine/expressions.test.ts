@@ -1,6 +1,13 @@
-// JSONata expressions and `{{ }}` templates: bindings, plain-JSON results, typed whole templates, errors.
+// JSONata expressions and `{{ }}` templates: bindings, plain-JSON results, typed whole templates, errors;
+// which expressions may run inline, what a worker is sent, and the bounded evaluator's limits.
+import jsonata from 'jsonata';
 import { describe, expect, it } from 'vitest';
 import { NonRetriableError } from '../../src/engine/errors.js';
+import { createExpressionEvaluator } from '../../src/engine/expression-evaluator.js';
+import { ExpressionLimitError } from '../../src/engine/expression-limits.js';
+import { planExpression } from '../../src/engine/expression-plan.js';
+import type { ExpressionPool } from '../../src/engine/expression-pool.js';
+import type { ExpressionTask } from '../../src/engine/expression-worker.mjs';
 import {
   checkExpression,
   evaluate,
@@ -127,5 +134,163 @@ describe('prepareParams', () => {
     const failure = prepareParams(delay, { ms: '{{ $input.name }}' }, scope);
     await expect(failure).rejects.toThrow(NonRetriableError);
     await expect(failure).rejects.toThrow(/^params do not fit "delay": params\.ms: /);
+  });
+});
+
+describe('planExpression', () => {
+  const plan = (source: string) => planExpression(jsonata(source).ast());
+
+  it('lets provably bounded expressions run inline and sends the rest to a worker', () => {
+    const inline = [
+      '{ "i": $input.i + 1 }',
+      '$input.status = 200',
+      '$nodes.fetch.body.user.id',
+      'id > 40 and name != "x" ? [id, -id] : null',
+      '$count($input.items[price > 2 and $exists(name)])',
+      '$input.items[0].price',
+      '"a" in $input.tags',
+    ];
+    for (const source of inline) expect(plan(source).inline, source).not.toBeNull();
+    const workers = [
+      '"hello " & $input.name', // string building
+      '$string($input)',
+      '[1..5]', // ranges
+      '$input.items{ name: price }', // grouping: quadratic in JSONata
+      '$input.items.{ "a": price }', // a constructor per item
+      '$input.items[$input.x = price]', // a scope variable read per item
+      '$input.items.$input', // and as a later step
+      '$match($input.name, /a+/)',
+      '( $x := 1; $x )',
+      'function($x) { $x }',
+      '$input.items^(price)',
+      '$nodes.*',
+      '$input.**.id',
+      '$$.id',
+      '$eval("1")',
+      Array.from({ length: 40 }, (_, i) => `a${i}`).join(' + '), // past the size cap
+    ];
+    for (const source of workers) expect(plan(source).inline, source).toBeNull();
+  });
+
+  it('records the data an inline expression starts from', () => {
+    expect(plan('{ "i": $input.i + 1, "u": $nodes.a.body.id, "r": $run.input.x, "c": b.c }').inline?.roots).toEqual([
+      ['input', 'i'],
+      ['nodes', 'a', 'body', 'id'],
+      ['run', 'input', 'x'],
+      ['input', 'b', 'c'],
+    ]);
+    expect(plan('$count($input.items[price > 2].name)').inline?.roots).toEqual([['input', 'items']]);
+  });
+
+  it('names the outputs an expression reads: $nodes.<id>, or all of them', () => {
+    expect(plan('$nodes.a.x + $nodes.b.y').nodes).toEqual(['a', 'b']);
+    expect(plan('"x" & $nodes.a.x').nodes).toEqual(['a']);
+    expect(plan('$input.x').nodes).toEqual([]);
+    expect(plan('$keys($nodes)').nodes).toBeNull();
+    expect(plan('$nodes.*').nodes).toBeNull();
+    expect(plan('$lookup($nodes, "a")').nodes).toBeNull();
+    expect(plan('$eval("$nodes.a")').nodes).toBeNull();
+    expect(plan('$input.x').run).toBe(false);
+    expect(plan('$run.id').run).toBe(true);
+  });
+});
+
+describe('the bounded evaluator', () => {
+  /** A pool that records what it is sent and answers `1`. */
+  function recordingPool() {
+    const tasks: ExpressionTask[] = [];
+    let closed = 0;
+    const pool: ExpressionPool = {
+      run: async (task) => {
+        tasks.push(task);
+        return { ok: true, json: '1' };
+      },
+      threads: 0,
+      close: async () => void closed++,
+    };
+    return { pool, tasks, closed: () => closed };
+  }
+
+  it('gives the same results as the in-thread evaluator, inline or in a worker', async () => {
+    const bounded = createExpressionEvaluator({ limits: { workers: 2 } });
+    try {
+      const sources = [
+        '{ "i": $input.id + 1 }',
+        '$input.items[price > 2].price',
+        '$count($input.tags)',
+        '"hello " & $input.name',
+        '$nodes.fetch.body',
+        '$run.id',
+        '$input.missing',
+        '$sum($input.items.price) * 2',
+        'function($x) { $x }',
+      ];
+      for (const source of sources) expect(await bounded.evaluate(source, scope), source).toEqual(await evaluate(source, scope));
+    } finally {
+      await bounded.close();
+    }
+  });
+
+  it('sends a worker only the outputs the expression reads, and $run only when read', async () => {
+    const { pool, tasks } = recordingPool();
+    const bounded = createExpressionEvaluator({ pool });
+    const nodes = { a: { x: 1 }, b: { y: 2 }, c: { z: 3 } };
+    await bounded.evaluate('"v" & $nodes.a.x', { ...scope, nodes });
+    await bounded.evaluate('$string($nodes)', { ...scope, nodes });
+    await bounded.evaluate('$run.id & ""', { ...scope, nodes });
+    expect(tasks.map((task) => [Object.keys(task.nodes), 'run' in task])).toEqual([
+      [['a'], false],
+      [['a', 'b', 'c'], true],
+      [[], true],
+    ]);
+  });
+
+  it('evaluates a whitelisted expression inline only over little data', async () => {
+    const { pool, tasks } = recordingPool();
+    const bounded = createExpressionEvaluator({ pool });
+    const small = { ...scope, input: { items: Array.from({ length: 10 }, (_, i) => ({ price: i })) } };
+    const large = { ...scope, input: { items: Array.from({ length: 5000 }, (_, i) => ({ price: i })) } };
+    expect(await bounded.evaluate('$count($input.items[price > 2])', small)).toBe(7);
+    expect(tasks).toHaveLength(0);
+    expect(await bounded.evaluate('$count($input.items[price > 2])', large)).toBe(1); // the recording pool's answer
+    expect(tasks).toHaveLength(1);
+    // An object constructor over an array context groups in JSONata (quadratic): never inline.
+    expect(await bounded.evaluate('{ "a": 1 }', { ...scope, input: [1, 2, 3] })).toBe(1);
+    expect(tasks).toHaveLength(2);
+  });
+
+  it('checks the result size inline too', async () => {
+    const bounded = createExpressionEvaluator({ limits: { resultBytes: 20 }, pool: recordingPool().pool });
+    const input = { s: 'x'.repeat(18) };
+    expect(await bounded.evaluate('$input.s', { ...scope, input })).toBe(input.s);
+    await expect(bounded.evaluate('[$input.s]', { ...scope, input })).rejects.toThrow(
+      'expression "[$input.s]" gave a result larger than 20 bytes (EXPRESSION_RESULT_BYTES)',
+    );
+  });
+
+  it('stops a worker evaluation at its bound, or when its signal aborts', async () => {
+    const bounded = createExpressionEvaluator({ limits: { workers: 2 } });
+    const endless = '( $f := function($n){ $n = 0 ? 0 : $f($n-1) + $f($n-1) }; $f(40) )';
+    try {
+      const t0 = performance.now();
+      const failure = bounded.evaluate(endless, scope, { timeoutMs: 300, timeoutName: 'timeoutMs' });
+      await expect(failure).rejects.toThrow(ExpressionLimitError);
+      await expect(failure).rejects.toThrow(/^expression ".*" timed out after 300 ms \(timeoutMs\)$/);
+      expect(performance.now() - t0).toBeLessThan(5000);
+      const controller = new AbortController();
+      const stopped = bounded.evaluate(endless, scope, { timeoutMs: 60_000, timeoutName: 'timeoutMs', signal: () => controller.signal });
+      const reason = new Error('run cancelled');
+      setTimeout(() => controller.abort(reason), 50);
+      await expect(stopped).rejects.toBe(reason);
+      expect(await bounded.evaluate('"still " & "here"', scope)).toBe('still here');
+    } finally {
+      await bounded.close();
+    }
+  });
+
+  it('closes only a pool of its own', async () => {
+    const passed = recordingPool();
+    await createExpressionEvaluator({ pool: passed.pool }).close();
+    expect(passed.closed()).toBe(0);
   });
 });
