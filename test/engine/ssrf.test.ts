@@ -33,6 +33,7 @@ const names: Record<string, string[]> = {
   'zone.test': ['fe80::1%lo'],
   'garbled.test': ['0177.0.0.1'], // not an address net accepts: cannot be judged, so refused
   'rfc1918.test': ['192.168.1.10'],
+  'empty.test': [],
 };
 let rebindScript: string[][] = [];
 let lookups: string[] = [];
@@ -328,5 +329,8 @@ describe('HTTP_ALLOW_PRIVATE and public hosts', () => {
     const error = await call({ url: `http://nowhere.test:${P}/` }).catch((e: unknown) => e);
     expect(error).not.toBeInstanceOf(NonRetriableError);
     expect((error as Error).message).toMatch(/ENOTFOUND nowhere\.test/);
+    const empty = await call({ url: `http://empty.test:${P}/` }).catch((e: unknown) => e);
+    expect(empty).not.toBeInstanceOf(NonRetriableError);
+    expect((empty as Error).message).toMatch(/empty\.test resolves to no address/);
   });
 });

@@ -43,7 +43,7 @@ export function refuseLiteral(url: URL, isPrivate: (address: string) => boolean)
  */
 function guardedLookup(resolve: LookupAll, isPrivate: (address: string) => boolean): LookupFunction {
   return (hostname, options, callback) => {
-    const judged = resolve(hostname).then((answers) => {
+    const judged = Promise.resolve(hostname).then(resolve).then((answers) => {
       if (answers.length === 0) throw new Error(`${hostname} resolves to no address`);
       const refused = answers.find((answer) => isPrivate(answer.address));
       if (refused) throw new PrivateAddressError(hostname, refused.address);
