@@ -9,17 +9,28 @@ export const devKeyFileName = 'dev-api-key';
 
 /**
  * The dev organization's ADMIN key: the one kept in `dataDir` when it is still valid, else a new one
- * (kept there for the next start). With `memory://` nothing is kept: a new key per start.
+ * (kept there for the next start). With `memory://` nothing is kept: a new key per start. A file that
+ * cannot be read or written only costs the reuse: `problem` says why, and the key works all the same.
  */
 export async function ensureDevKey(
   db: Db,
   options: { dataDir: string; organization: string },
-): Promise<{ secret: string; created: boolean; file: string | undefined }> {
+): Promise<{ secret: string; created: boolean; file: string | undefined; problem?: string }> {
   const file = options.dataDir === 'memory://' ? undefined : join(options.dataDir, devKeyFileName);
-  const kept = file ? await readSecret(file) : undefined;
+  let kept: string | undefined;
+  try {
+    kept = file ? await readSecret(file) : undefined;
+  } catch (error) {
+    const { secret, created } = await ensureDevOrganization(db, options.organization);
+    return { secret, created, file: undefined, problem: `cannot read ${file}: ${String(error)}` };
+  }
   const { secret, created } = await ensureDevOrganization(db, options.organization, kept);
-  if (file && created) await writeSecret(options.dataDir, file, secret);
-  else if (file) await chmod(file, 0o600);
+  try {
+    if (file && created) await writeSecret(options.dataDir, file, secret);
+    else if (file) await chmod(file, 0o600);
+  } catch (error) {
+    return { secret, created, file: undefined, problem: `cannot keep the dev key in ${file}: ${String(error)}` };
+  }
   return { secret, created, file };
 }
 

@@ -205,7 +205,9 @@ export function buildServer(deps: ServerDeps): BraidServer {
     tookOver: tookOver.promise,
     async start(port = config.port, host = config.host) {
       if (!config.adminToken) {
-        devApiKey = (await ensureDevKey(database.db, { dataDir: config.dataDir, organization: devOrganizationName })).secret;
+        const devKey = await ensureDevKey(database.db, { dataDir: config.dataDir, organization: devOrganizationName });
+        if (devKey.problem) log('dev mode: the key is new at every start', { problem: devKey.problem });
+        devApiKey = devKey.secret;
         yoga = createBraidYoga(services, { devApiKey });
       }
       // Revocations on other processes: forgotten here at once; after a reconnect every cached key is read again.

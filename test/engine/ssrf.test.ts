@@ -39,6 +39,7 @@ let rebindScript: string[][] = [];
 let lookups: string[] = [];
 const resolve: LookupAll = async (hostname) => {
   lookups.push(hostname);
+  if (hostname === 'hang.test') return new Promise(() => undefined); // a resolver that never answers
   const answers = hostname === 'rebind.test' ? (rebindScript.length > 1 ? rebindScript.shift()! : rebindScript[0]!) : names[hostname];
   if (!answers) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
   return answers.map((address) => ({ address }));
@@ -323,6 +324,16 @@ describe('HTTP_ALLOW_PRIVATE and public hosts', () => {
     for (const address of ['2606:4700:4700::1111%eth0', 'fe80::1%1', '8.8.8.8%eth0']) {
       expect([address, isPrivateAddress(address)]).toEqual([address, true]);
     }
+  });
+
+  it('a cancel stops a request whose name is still being resolved', async () => {
+    const controller = new AbortController();
+    const reason = new Error('run cancelled');
+    const ctx = { ...context(false), signal: controller.signal };
+    const pending = http.run(http.params.parse({ url: `http://hang.test:${P}/` }), ctx);
+    await expect.poll(() => lookups).toEqual(['hang.test']);
+    controller.abort(reason);
+    await expect(pending).rejects.toBe(reason);
   });
 
   it('an unresolvable name fails retriably, naming the name', async () => {
