@@ -11,7 +11,7 @@ import { openDb } from '../src/db/client.js';
 import { migrateDb } from '../src/db/migrate.js';
 import type { ExpressionMode } from '../src/engine/index.js';
 import { buildServer } from '../src/server.js';
-import { benchDrivers, skippedPostgres, withDatabase } from './databases.js';
+import { benchDrivers, skippedPostgres, withDatabase, type DatabaseSpec } from './databases.js';
 import { createApi, watchRuns } from './client.js';
 import { profileRoundTrip } from './expression-round-trip.js';
 import { benchEnv, cpuMs, type BenchServer } from './server-launch.js';
@@ -61,36 +61,57 @@ async function startServer(env: Record<string, string>, expressionMode: Expressi
   };
 }
 
-async function measure(driver: 'pglite' | 'postgres', shape: Shape, n: number, reps: number, mode: ExpressionMode) {
-  return withDatabase(driver, async (spec) => {
-    const server = await startServer(benchEnv(spec), mode);
-    const api = createApi(server);
-    const watcher = watchRuns(api);
+interface Measured {
+  stored: number;
+  endToEnd: number;
+  baseline: number;
+}
+
+/** Opens one database per mode (nested), then calls `work` with their specs. */
+function withDatabases<T>(driver: 'pglite' | 'postgres', count: number, work: (specs: DatabaseSpec[]) => Promise<T>): Promise<T> {
+  if (count === 0) return work([]);
+  return withDatabase(driver, (spec) => withDatabases(driver, count - 1, (rest) => work([spec, ...rest])));
+}
+
+/**
+ * One server per mode, all in this process, measured in turns (a run on each, then the next round),
+ * so that the load of the machine at any moment weighs on every mode alike.
+ */
+async function measure(driver: 'pglite' | 'postgres', shape: Shape, n: number, reps: number): Promise<Record<ExpressionMode, Measured>> {
+  return withDatabases(driver, modes.length, async (specs) => {
+    const servers = await Promise.all(modes.map((mode, i) => startServer(benchEnv(specs[i]!), mode)));
+    const apis = servers.map(createApi);
+    const watchers = apis.map((api) => watchRuns(api));
     try {
       const definition = shape === 'chain' ? chainDefinition(n) : fanDefinition(n);
-      const workflowId = await api.createWorkflow(`${shape}-${n}`, definition);
-      await watcher.ready();
-      const stored: number[] = [];
-      const endToEnd: number[] = [];
-      const plain: number[] = [];
+      const workflowIds = await Promise.all(apis.map((api) => api.createWorkflow(`${shape}-${n}`, definition)));
+      await Promise.all(watchers.map((watcher) => watcher.ready()));
+      const samples = modes.map(() => ({ stored: [] as number[], endToEnd: [] as number[], plain: [] as number[] }));
       for (let rep = -2; rep < reps; rep++) {
-        const t0 = performance.now();
-        const runId = await api.startRun(workflowId, { i: 0 });
-        const finished = await watcher.waitFor(runId);
-        const { run } = await api.query<{ run: StoredRun }>(runStepsQuery, { id: runId });
-        if (run.status !== 'SUCCEEDED' || run.steps.length !== n + 1) {
-          throw new Error(`${shape} run ${runId}: ${run.status} with ${run.steps.length} steps`);
+        for (const [i, api] of apis.entries()) {
+          const t0 = performance.now();
+          const runId = await api.startRun(workflowIds[i]!, { i: 0 });
+          const finished = await watchers[i]!.waitFor(runId);
+          const { run } = await api.query<{ run: StoredRun }>(runStepsQuery, { id: runId });
+          if (run.status !== 'SUCCEEDED' || run.steps.length !== n + 1) {
+            throw new Error(`${shape} run ${runId} (${modes[i]}): ${run.status} with ${run.steps.length} steps`);
+          }
+          const base = await baseline(shape, n);
+          if (rep < 0) continue; // reps -2 and -1 warm up (and let the worker threads start)
+          samples[i]!.stored.push(makespan(run.steps));
+          samples[i]!.endToEnd.push(finished.receivedAt - t0);
+          samples[i]!.plain.push(base);
         }
-        const base = await baseline(shape, n);
-        if (rep < 0) continue; // reps -2 and -1 warm up (and let the worker threads start)
-        stored.push(makespan(run.steps));
-        endToEnd.push(finished.receivedAt - t0);
-        plain.push(base);
       }
-      return { stored: median(stored), endToEnd: median(endToEnd), baseline: median(plain) };
+      const result = {} as Record<ExpressionMode, Measured>;
+      for (const [i, mode] of modes.entries()) {
+        const { stored, endToEnd, plain } = samples[i]!;
+        result[mode] = { stored: median(stored), endToEnd: median(endToEnd), baseline: median(plain) };
+      }
+      return result;
     } finally {
-      await watcher.close();
-      await server.stop();
+      await Promise.all(watchers.map((watcher) => watcher.close()));
+      await Promise.all(servers.map((server) => server.stop()));
     }
   });
 }
@@ -99,9 +120,7 @@ async function benchShape(shape: Shape, n: number, targetMs: number) {
   const reps = smoke ? 2 : 15;
   const rows: (string | number)[][] = [];
   for (const driver of benchDrivers()) {
-    const m: Record<string, Awaited<ReturnType<typeof measure>>> = {};
-    for (const mode of modes) m[mode] = await measure(driver, shape, n, reps, mode);
-    const { bounded, workers, inline } = m as Record<ExpressionMode, Awaited<ReturnType<typeof measure>>>;
+    const { bounded, workers, inline } = await measure(driver, shape, n, reps);
     rows.push([
       driver, n, `≤ ${targetMs}`, fmt(bounded.stored, 0), verdict(bounded.stored <= targetMs),
       fmt(workers.stored, 0), verdict(workers.stored <= targetMs), fmt(inline.stored, 0),
@@ -122,8 +141,8 @@ async function benchShape(shape: Shape, n: number, targetMs: number) {
       rows,
     ),
     notes: [
-      'makespan: first step startedAt → last step finishedAt, as stored (ms precision); the server runs in this process; ' +
-        'one fresh database and server per column, two warm-up runs each.',
+      'makespan: first step startedAt → last step finishedAt, as stored (ms precision); the servers run in this process, ' +
+        'one per column on a fresh database each, measured in turns (one run on each, round after round; two warm-up rounds).',
       `bounded: Braid as it ships — ${transformExpression} is in the inline whitelist (a path, arithmetic, an object ` +
         'constructor over 1 value), so it runs in the main thread; workers: the same server with every expression sent ' +
         'to the pool (what an expression outside the whitelist costs); in-thread: the previous approach, no bounds.',

@@ -44,6 +44,9 @@ export function createExpressionPool(options: ExpressionPoolOptions): Expression
     minThreads: threads,
     maxThreads: threads,
     idleTimeout: Number.POSITIVE_INFINITY,
+    // Lower priority than the main thread (Linux, through piscina's @napi-rs/nice): a thread burning
+    // CPU until its limit never takes a core the event loop needs to answer /health and other runs.
+    niceIncrement: 10,
     resourceLimits: { maxOldGenerationSizeMb: options.memoryMb },
   });
   // Unhandled, piscina's 'error' event would throw and end the process.
