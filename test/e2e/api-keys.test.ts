@@ -176,6 +176,7 @@ describe('revokeApiKey', () => {
     const socket = await openSocket(t.wsUrl, key.secret);
     const other = await openSocket(t.wsUrl, bystander.secret);
     const stream = await openStream(key.secret);
+    expect(t.server.services.streams.open).toBeGreaterThan(0);
 
     const revoked = await t.request(RevokeApiKey, { id: key.id }, admin);
     expect(revoked.data?.revokeApiKey).toMatchObject({ __typename: 'ApiKey', id: key.id, revokedAt: expect.any(String) });
@@ -184,6 +185,8 @@ describe('revokeApiKey', () => {
     const late = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), 1000).unref());
     expect(await Promise.race([socket.closed, late])).toBe(4403);
     expect(await stream.ended).toBe(true);
+    // Its subscription ended on the server too (no stream left open behind the cut connection).
+    await within(2000, async () => t.server.services.streams.open, (open) => open === 0);
     const fresh = t.subscribe(t.wsClient(key.secret), Organization, {});
     await expect(fresh.done).rejects.toEqual([expect.objectContaining({ extensions: { code: 'UNAUTHENTICATED' } })]);
 
