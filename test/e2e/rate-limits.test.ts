@@ -261,6 +261,24 @@ describe('MAX_SUBSCRIPTIONS_PER_KEY', () => {
     }, 'a slot after the graphql-ws subscription completed');
   });
 
+  it('a subscription that fails to start (an unknown run) holds no slot, over SSE or graphql-ws', async () => {
+    const key = await t.createKey(admin, 'VIEWER');
+    const unknownRun = 'subscription { runEvents(runId: "run_unknown") { seq } }';
+    for (let i = 0; i < 4; i++) {
+      const failed = await sse(t.url, key, unknownRun);
+      expect(failed.status).toBe(200);
+      await failed.close();
+      const overWs = await operate(t.wsClient(key), unknownRun);
+      expect(overWs.kind === 'result' && overWs.value.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    }
+    for (let i = 0; i < 3; i++) {
+      const stream = await sse(t.url, key);
+      open.push(stream);
+      expect(stream.status).toBe(200);
+    }
+    expect((await sse(t.url, key)).status).toBe(429);
+  });
+
   it('a socket that closes frees the slots of its subscriptions', async () => {
     const key = await t.createKey(admin, 'VIEWER');
     const client = t.wsClient(key);
