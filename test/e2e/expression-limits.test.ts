@@ -114,6 +114,31 @@ describe('expressions that would stop the server', () => {
     expect(step.attempt).toBe(1);
   });
 
+  it('frees the threads of expressions stopped at timeoutMs: later expressions get them at once', async () => {
+    const expression = '( $f := function($n){ $n = 0 ? 0 : $f($n-1) + $f($n-1) }; $f(25) )';
+    // As many stuck expressions as there are threads; left running, they would hold both for ~30 s.
+    const evil: WorkflowDefinitionInput = {
+      nodes: [
+        { id: 'start', type: 'trigger' },
+        { id: 'evil', type: 'transform', params: { expression }, timeoutMs: 500 },
+        { id: 'evil2', type: 'transform', params: { expression: `${expression} + 1` }, timeoutMs: 500 },
+      ],
+      edges: [
+        { source: 'start', target: 'evil' },
+        { source: 'start', target: 'evil2' },
+      ],
+      settings: { errorStrategy: 'CONTINUE' },
+    };
+    const { run } = await survive(evil);
+    expect(run.steps.find((step) => step.nodeId === 'evil2')?.error).toMatch(/timed out after 500 ms \(timeoutMs\)$/);
+    // The well-behaved run after them needs a thread within EXPRESSION_TIMEOUT_MS (1.5 s).
+    const goodRun = await startRun(t, key, await createWorkflow(t, key, wellBehaved), { input: { name: 'Ada' } });
+    await watchRun(t, client, goodRun).done;
+    const good = (await t.request(GetRun, { id: goodRun }, key)).data?.run;
+    expect(good?.steps.map((step) => step.error)).toEqual(good?.steps.map(() => null));
+    expect(good?.status).toBe('SUCCEEDED');
+  });
+
   it('a pathological regex is stopped at EXPRESSION_TIMEOUT_MS when the node sets no timeout', async () => {
     const expression = '$match("aaaaaaaaaaaaaaaaaaaaaaaaaaaa!", /(a+)+$/)';
     const { step } = await survive(oneNode({ type: 'condition', params: { expression } }));
@@ -121,10 +146,13 @@ describe('expressions that would stop the server', () => {
     expect(step.durationMs).toBeLessThan(4000);
   });
 
-  it('the same regex in a template of an http node is stopped the same way', async () => {
+  it('the same regex in a template of an http node is stopped at its timeoutMs, with nothing sent', async () => {
+    const before = t.slow.requests.length;
     const url = `${t.slow.url}/slow?ms=1&x={{ $match("aaaaaaaaaaaaaaaaaaaaaaaaaaaa!", /(a+)+$/) }}`;
-    const { step } = await survive(oneNode({ type: 'http', params: { url } }));
-    expect(step.error).toMatch(/^template in params\.url: expression ".*" timed out after 1500 ms \(EXPRESSION_TIMEOUT_MS\)$/);
+    const { step } = await survive(oneNode({ type: 'http', params: { url }, timeoutMs: 800 }));
+    expect(step.error).toMatch(/^template in params\.url: expression ".*" timed out after 800 ms \(timeoutMs\)$/);
+    expect(step.durationMs).toBeLessThan(3000);
+    expect(t.slow.requests.length).toBe(before);
   });
 
   it('the issue\'s $count([1..10000000].[1..10000000]) fails on the sequence bound before it allocates', async () => {
