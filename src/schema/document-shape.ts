@@ -1,7 +1,7 @@
 // Iterative measures of a GraphQL document, taken before any recursive pass over it (graphql-js's
 // parser and validation rules, graphql-armor's visitors, execution) so that a deep or wide document
 // is refused as a client error instead of overflowing the stack or blocking the event loop.
-import { Kind, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
+import { Kind, type DocumentNode, type FragmentDefinitionNode, type SelectionNode, type SelectionSetNode, type ValueNode } from 'graphql';
 
 /**
  * The deepest nesting of `{`, `[` and `(` in `source` outside strings and comments (what bounds the
@@ -193,4 +193,42 @@ function comparisonsOf(document: DocumentNode): number {
     comparisons += (spreads.size * (spreads.size - 1)) / 2 + spreads.size * fields;
   }
   return comparisons;
+}
+
+/**
+ * Whether the operation `operationName` picks is a subscription whose root selection, once @skip and
+ * @include are applied with `variables`, holds no field: graphql-js's subscribe then throws a
+ * TypeError (an internal error) instead of answering, so such an operation is refused before.
+ */
+export function subscriptionSelectsNothing(document: DocumentNode, operationName: string | null | undefined, variables: unknown): boolean {
+  const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+  const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
+  if (!operation || operation.operation !== 'subscription') return false;
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  const values = typeof variables === 'object' && variables !== null ? (variables as Record<string, unknown>) : {};
+  const flag = (node: ValueNode | undefined): boolean | undefined =>
+    node?.kind === Kind.BOOLEAN ? node.value : node?.kind === Kind.VARIABLE ? values[node.name.value] === true : undefined;
+  const included = (selection: SelectionNode): boolean =>
+    (selection.directives ?? []).every((directive) => {
+      const value = flag(directive.arguments?.find((a) => a.name.value === 'if')?.value);
+      if (directive.name.value === 'skip') return value !== true;
+      if (directive.name.value === 'include') return value !== false;
+      return true;
+    });
+  const seen = new Set<string>();
+  const stack: Selections[] = [operation.selectionSet.selections];
+  while (stack.length > 0) {
+    for (const selection of stack.pop()!) {
+      if (!included(selection)) continue;
+      if (selection.kind === Kind.FIELD) return false;
+      if (selection.kind === Kind.INLINE_FRAGMENT) stack.push(selection.selectionSet.selections);
+      else if (!seen.has(selection.name.value)) {
+        seen.add(selection.name.value);
+        const fragment = fragments.get(selection.name.value);
+        if (fragment) stack.push(fragment.selectionSet.selections);
+      }
+    }
+  }
+  return true;
 }

@@ -8,7 +8,7 @@ import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { GraphQLError, type ExecutionResult, type Source } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.js';
-import { nestingOf, shapeOf } from './document-shape.js';
+import { nestingOf, shapeOf, subscriptionSelectsNothing } from './document-shape.js';
 import { inputCostOf } from './input-cost.js';
 
 /** The extensions.code of every limit refusal. */
@@ -114,7 +114,16 @@ function documentGuard(config: Config): Plugin<LimitContext> {
         try {
           return validateFn(...args);
         } catch (error) {
-          throw stackOverflow(error) ? tooNested() : error;
+          if (stackOverflow(error)) throw tooNested();
+          // A rule may throw instead of reporting (SingleFieldSubscriptionsRule on `@skip(if: $v)` at a
+          // subscription's root): still the document's fault.
+          if (error instanceof GraphQLError && error.extensions.code === undefined) {
+            throw new GraphQLError(error.message, {
+              nodes: error.nodes ?? null,
+              extensions: { ...error.extensions, code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400, spec: false } },
+            });
+          }
+          throw error;
         }
       });
       return ({ valid }) => {
@@ -145,7 +154,12 @@ function documentGuard(config: Config): Plugin<LimitContext> {
         },
       };
     },
-    onSubscribe() {
+    onSubscribe({ args, setResultAndStopExecution }) {
+      if (subscriptionSelectsNothing(args.document, args.operationName, args.variableValues)) {
+        const message = 'A subscription must select one root field; @skip or @include left none.';
+        setResultAndStopExecution({ errors: [new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } })] });
+        return;
+      }
       return {
         onSubscribeResult({ result, setResult }) {
           if (Symbol.asyncIterator in result) return;

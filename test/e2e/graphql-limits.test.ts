@@ -120,6 +120,20 @@ describe.each(['post', 'post-json', 'get', 'sse', 'ws'] as const)('limits over %
   });
 });
 
+describe.each(['post', 'sse', 'ws'] as const)('a subscription left without a field by @skip or @include (%s)', (transport) => {
+  it.each([
+    ['a literal', 'subscription { runUpdates @include(if: false) { id } }', undefined],
+    ['a variable', 'subscription($no: Boolean!) { runUpdates @skip(if: $no) { id } }', { no: true }],
+    ['a fragment', 'subscription { ...F } fragment F on Subscription { runUpdates @skip(if: true) { id } }', undefined],
+  ])('is refused as the client\'s input (%s), not as an internal error', async (_name, query, variables) => {
+    const answer = await send(target, transport, query, variables);
+    // graphql-js's own rule throws on a variable there: a validation failure, with its code all the same.
+    const code = variables ? 'GRAPHQL_VALIDATION_FAILED' : 'BAD_USER_INPUT';
+    expect(answer.errors).toEqual([expect.objectContaining({ extensions: { code } })]);
+    expect(answer.status ?? 200).toBeLessThan(500);
+  });
+});
+
 describe('the input cost', () => {
   // validateWorkflow(definition: $d) with $d's one node holding `zeros` zeros in params: values zeros + 7,
   // 30 characters of keys and strings (under 100: no extra value), so its cost is 10 + ⌈(zeros + 7) / 20⌉.

@@ -2,6 +2,7 @@
 // answered in one shape, so a test can require the same refusal of every transport.
 import type { GraphQLFormattedError } from 'graphql';
 import type { Client } from 'graphql-ws';
+import { Agent } from 'undici';
 import WebSocket from 'ws';
 
 export type Transport = 'post' | 'post-json' | 'get' | 'sse' | 'ws';
@@ -35,6 +36,10 @@ export interface Target {
   wsUrl?: string;
 }
 
+// A connection per request: a kept-alive socket the server closes (idle timeout, a 413) while a request
+// is put on it would fail that request with ECONNRESET, which says nothing about the server.
+export const fresh = new Agent({ pipelining: 0 });
+
 const accepts: Record<Exclude<Transport, 'ws'>, string> = {
   post: 'application/graphql-response+json, application/json',
   'post-json': 'application/json',
@@ -56,11 +61,11 @@ export async function send(target: Target, transport: Transport, query: string, 
   if (transport === 'get') {
     const params = new URLSearchParams({ query });
     if (variables !== undefined) params.set('variables', variablesText(variables));
-    response = await fetch(`${target.url}?${params.toString()}`, { headers });
+    response = await fetch(`${target.url}?${params.toString()}`, { headers, dispatcher: fresh } as RequestInit);
   } else {
     headers['content-type'] = 'application/json';
     const body = `{"query":${JSON.stringify(query)}${variables === undefined ? '' : `,"variables":${variablesText(variables)}`}}`;
-    response = await fetch(target.url, { method: 'POST', headers, body });
+    response = await fetch(target.url, { method: 'POST', headers, body, dispatcher: fresh } as RequestInit);
   }
   if (transport !== 'sse' || !response.headers.get('content-type')?.includes('text/event-stream')) {
     return { status: response.status, ...parseBody(transport, await response.text()) };
