@@ -4,7 +4,7 @@
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkflowDefinitionInput } from '../gql/graphql.js';
-import { GetRun, createWorkflow, startRun, watchRun } from '../helpers/operations.js';
+import { CancelRun, GetRun, createWorkflow, startRun, watchRun } from '../helpers/operations.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 let t: TestServer;
@@ -132,6 +132,33 @@ describe('expressions that would stop the server', () => {
     const { run } = await survive(evil);
     expect(run.steps.find((step) => step.nodeId === 'evil2')?.error).toMatch(/timed out after 500 ms \(timeoutMs\)$/);
     // The well-behaved run after them needs a thread within EXPRESSION_TIMEOUT_MS (1.5 s).
+    const goodRun = await startRun(t, key, await createWorkflow(t, key, wellBehaved), { input: { name: 'Ada' } });
+    await watchRun(t, client, goodRun).done;
+    const good = (await t.request(GetRun, { id: goodRun }, key)).data?.run;
+    expect(good?.steps.map((step) => step.error)).toEqual(good?.steps.map(() => null));
+    expect(good?.status).toBe('SUCCEEDED');
+  });
+
+  it('cancelRun stops the expressions it was running and frees their threads', async () => {
+    const expression = '( $f := function($n){ $n = 0 ? 0 : $f($n-1) + $f($n-1) }; $f(25) )';
+    const evil: WorkflowDefinitionInput = {
+      nodes: [
+        { id: 'start', type: 'trigger' },
+        { id: 'evil', type: 'transform', params: { expression }, timeoutMs: 60_000 },
+        { id: 'evil2', type: 'transform', params: { expression: `${expression} + 1` }, timeoutMs: 60_000 },
+      ],
+      edges: [
+        { source: 'start', target: 'evil' },
+        { source: 'start', target: 'evil2' },
+      ],
+    };
+    const runId = await startRun(t, key, await createWorkflow(t, key, evil));
+    const events = watchRun(t, client, runId);
+    await events.until((event) => event.type === 'NODE_STARTED' && event.nodeId === 'evil');
+    await events.until((event) => event.type === 'NODE_STARTED' && event.nodeId === 'evil2');
+    const cancelled = await t.request(CancelRun, { id: runId }, key);
+    expect(cancelled.data?.cancelRun).toMatchObject({ __typename: 'Run', status: 'CANCELLED' });
+    // Both threads were busy with the run; a well-behaved run needs one within EXPRESSION_TIMEOUT_MS (1.5 s).
     const goodRun = await startRun(t, key, await createWorkflow(t, key, wellBehaved), { input: { name: 'Ada' } });
     await watchRun(t, client, goodRun).done;
     const good = (await t.request(GetRun, { id: goodRun }, key)).data?.run;
