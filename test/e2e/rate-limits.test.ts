@@ -1,6 +1,7 @@
 // Limits per API key end to end (RATE_LIMIT_PER_SECOND, MAX_SUBSCRIPTIONS_PER_KEY, MAX_SOCKETS_PER_KEY)
 // over HTTP, SSE and graphql-ws, failed authentication slowed per address, and on PostgreSQL one budget
 // shared by two servers. The rate window is widened to 60 s so that counts never depend on timing.
+import { sql } from 'drizzle-orm';
 import { createClient, type Client } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -439,6 +440,18 @@ describe.skipIf(!process.env.DATABASE_URL)('on PostgreSQL, two servers on one da
     expect(passed).toBeLessThanOrEqual(100);
     expect(passed).toBeGreaterThanOrEqual(92);
     expect(results.filter((r) => r.status === 429)).toHaveLength(150 - passed);
+  });
+
+  it('with rate_limits out of reach, each server keeps the limit on its own', async () => {
+    const key = await startPair(5);
+    await database.rows(sql`alter table rate_limits rename to rate_limits_away`);
+    try {
+      const results = await Promise.all(Array.from({ length: 20 }, () => post(servers[0]!.url, key, NodeTypes)));
+      expect(results.filter((r) => r.ok)).toHaveLength(5);
+      expect(results.filter((r) => r.status === 429 && r.code === 'RATE_LIMITED')).toHaveLength(15);
+    } finally {
+      await database.rows(sql`alter table rate_limits_away rename to rate_limits`);
+    }
   });
 
   it('a lease one server drew but did not spend is lost to the other for the window (the stated tolerance)', async () => {
