@@ -57,8 +57,10 @@ describe('expression pool', () => {
   });
 
   it('fails a task that outgrows the heap with the memory limit, and goes on', async () => {
-    const grow = '( $f := function($s, $n) { $n = 0 ? $s : $f($uppercase($s & $s), $n - 1) }; $length($f("abcdefghijklmnopqrstuvwxyz", 24)) )';
-    const failure = run(grow);
+    // Strings doubling, each one copied: 26 × 2^n characters, 0.85 MB at n = 15, 54 MB at n = 21.
+    const grow = (n: number) => `( $f := function($s, $n) { $n = 0 ? $s : $f($uppercase($s & $s), $n - 1) }; $length($f("abcdefghijklmnopqrstuvwxyz", ${n})) )`;
+    expect(await run(grow(15))).toEqual({ ok: true, json: String(26 * 2 ** 15) });
+    const failure = run(grow(21));
     await expect(failure).rejects.toThrow(ExpressionLimitError);
     await expect(failure).rejects.toThrow('exceeded the memory limit of 32 MB (EXPRESSION_MEMORY_MB)');
     expect(await run('"still here"')).toEqual({ ok: true, json: '"still here"' });
