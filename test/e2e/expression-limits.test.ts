@@ -1,6 +1,7 @@
 // CONTRACT §6 through the API: an expression that would freeze the server (exponential recursion, a
 // pathological regex), exhaust its memory or build a huge result fails its step naming the limit,
 // while /health keeps answering within 1 s and a run started at the same time succeeds.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkflowDefinitionInput } from '../gql/graphql.js';
@@ -198,5 +199,33 @@ describe('expressions that would stop the server', () => {
   it('a huge result fails on EXPRESSION_RESULT_BYTES', async () => {
     const { step } = await survive(oneNode({ type: 'transform', params: { expression: '[1..500000]' } }));
     expect(step.error).toBe('expression "[1..500000]" gave a result larger than 1048576 bytes (EXPRESSION_RESULT_BYTES)');
+  });
+});
+
+/** Threads of this process at nice +10: the expression workers (Linux). */
+function expressionThreads(): number {
+  return readdirSync('/proc/self/task').filter((tid) => {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16] === '10';
+    } catch {
+      return false; // the thread ended while being read
+    }
+  }).length;
+}
+
+describe('the expression threads of a server', () => {
+  it.runIf(existsSync('/proc/self/task'))('start with it, run below the event loop\'s priority, and end with its stop', async () => {
+    const before = expressionThreads();
+    const other = await startTestServer({ expressionWorkers: 3 });
+    try {
+      // Warm: started with the engine, before any expression.
+      const deadline = performance.now() + 10_000;
+      while (expressionThreads() < before + 3 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(expressionThreads()).toBe(before + 3);
+    } finally {
+      await other.close();
+    }
+    expect(expressionThreads()).toBe(before);
   });
 });
