@@ -426,8 +426,13 @@ export function problemWith(answer: Answer): string | null {
   return null;
 }
 
-/** The top-level values of a mutation's answer that may have written a row (anything not an error type). */
+/**
+ * How many rows a mutation's answer may stand for: each top-level value not of an error type; and when
+ * execution began but an error nulled `data` (a sibling field refused FORBIDDEN, say), every root field
+ * (at most 3 in generated documents) may have written before it.
+ */
 export function possibleWrites(answer: Answer): number {
+  if (answer.errors?.some((error) => error.path !== undefined)) return 3;
   const data = answer.data;
   if (data === null || typeof data !== 'object') return 0;
   let count = 0;

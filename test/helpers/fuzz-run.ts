@@ -114,8 +114,14 @@ export function fuzzSuite(options: FuzzOptions): void {
         expect(serverCloses).toEqual([]);
         const after = await rows();
         const writes = answers.reduce((sum, a, i) => sum + (/mutation/.test(cases[i]!.query) ? possibleWrites(a) : 0), 0);
-        expect(after.workflows - before.workflows).toBeLessThanOrEqual(writes);
-        expect(after.runs - before.runs).toBeLessThanOrEqual(writes);
+        const mutations = () =>
+          answers
+            .map((a, i) => [cases[i]!, a] as const)
+            .filter(([c]) => /mutation/.test(c.query))
+            .map(([c, a]) => `${c.query.slice(0, 300)} → ${JSON.stringify({ data: a.data, errors: a.errors }).slice(0, 300)}`)
+            .join('\n');
+        expect(after.workflows - before.workflows, mutations()).toBeLessThanOrEqual(writes);
+        expect(after.runs - before.runs, mutations()).toBeLessThanOrEqual(writes);
       }),
       { numRuns: options.batches, endOnFailure: true, ...(process.env.FUZZ_SEED ? { seed: Number(process.env.FUZZ_SEED) } : {}) },
     );
@@ -129,5 +135,5 @@ export function fuzzSuite(options: FuzzOptions): void {
       for (const kind of ['schema', 'broken', 'extreme', 'random-variables']) expect(kinds.get(`${kind}/${transport}`) ?? 0, `${kind}/${transport}`).toBeGreaterThan(0);
     }
     expect(logged.filter((line) => /RangeError|call stack|Unexpected error|\n\s+at /.test(line))).toEqual([]);
-  });
+  }, 300_000);
 }

@@ -102,7 +102,9 @@ function parseBody(transport: Transport, text: string): Omit<Answer, 'status'> {
     // The first `next` event carries the answer of a query or mutation (or a refusal).
     const event = text.split('\n\n').find((block) => block.includes('event: next'));
     const data = event?.split('\n').find((line) => line.startsWith('data: '));
-    return data ? (JSON.parse(data.slice('data: '.length)) as Omit<Answer, 'status'>) : { raw: text };
+    if (data) return JSON.parse(data.slice('data: '.length)) as Omit<Answer, 'status'>;
+    // A subscription may complete without a value (runEvents after the last event of a finished run).
+    return text.includes('event: complete') ? {} : { raw: text };
   } catch {
     return { raw: text };
   }
