@@ -1,4 +1,4 @@
 // Fuzz over HTTP: generated requests (see test/helpers/fuzz-cases.ts) by POST, GET and SSE.
 import { fuzzSuite } from '../helpers/fuzz-run.js';
 
-fuzzSuite({ transports: ['post', 'post', 'post', 'post-json', 'get', 'sse'], batches: Number(process.env.FUZZ_BATCHES ?? 110), batchSize: 50 });
+fuzzSuite({ transports: ['post', 'post', 'post', 'post-json', 'get', 'sse'], batches: Number(process.env.FUZZ_BATCHES ?? 55), batchSize: 100 });

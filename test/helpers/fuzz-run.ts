@@ -65,8 +65,8 @@ export function fuzzSuite(options: FuzzOptions): void {
   }
 
   async function answer(c: FuzzCase): Promise<Answer> {
-    // Only a subscription may still be open after 300 ms; anything else gets its whole answer waited for.
-    if (c.body === undefined) return send(target, c.transport, c.query, c.variables, /subscription/.test(c.query) ? 300 : 30_000);
+    // Only a subscription may still be open after 60 ms; anything else gets its whole answer waited for.
+    if (c.body === undefined) return send(target, c.transport, c.query, c.variables, /subscription/.test(c.query) ? 60 : 30_000);
     const response = await fetch(t.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${target.key}` },
