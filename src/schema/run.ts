@@ -16,7 +16,7 @@ import { StoredDefinitionInvalidError } from '../runs/graphs.js';
 import { RunNotRetriableError, UnavailableError } from '../runs/run-service.js';
 import { GraphQLError } from 'graphql';
 import { liveFeedError } from './subscriptions.js';
-import { fieldIssue, nulIssue, ValidationError } from './validation.js';
+import { fieldIssue, jsonIssue, ValidationError } from './validation.js';
 
 export const RunStatusEnum = builder.enumType('RunStatus', { values: runStatuses });
 
@@ -131,8 +131,8 @@ builder.mutationFields((t) => ({
         const message = `idempotencyKey must have 1 to ${maxIdempotencyKeyLength} characters, none of them NUL`;
         throw new ValidationError([fieldIssue('idempotencyKey', message)], 'input');
       }
-      const nul = nulIssue('input', args.input);
-      if (nul) throw new ValidationError([nul], 'input');
+      const unstorable = jsonIssue('input', args.input);
+      if (unstorable) throw new ValidationError([unstorable], 'input');
       const workflow = await findWorkflow(context.services.database.db, organizationId, String(args.workflowId));
       if (!workflow) throw new NotFoundError('workflow', String(args.workflowId));
       try {

@@ -55,9 +55,6 @@ export function jsonIssue(at: string | readonly string[], value: unknown, nodeId
   return null;
 }
 
-/** @deprecated the same check as `jsonIssue` (depth and NUL), under its former name. */
-export const nulIssue = (field: string, value: unknown): ValidationIssue | null => jsonIssue(field, value);
-
 /**
  * The issues of the JSON in a definition: each node's params (depth and NUL), then NUL anywhere else
  * (ids, names, handles). Runs before the engine's rules, which walk params.
