@@ -155,7 +155,7 @@ describe('documents and variables that would overflow the stack', () => {
 
   beforeAll(async () => {
     // The token limit would refuse most of these first: raised, the walks behind it must hold on their own.
-    big = await startTestServer({ ...open, maxQueryTokens: 1_000_000, maxBodyBytes: 32 * 1024 * 1024 });
+    big = await startTestServer({ ...open, maxQueryTokens: 1_000_000, maxQueryAliases: 100_000, maxBodyBytes: 32 * 1024 * 1024 });
     const key = (await big.createOrganization()).adminKey;
     const ws: Client = big.wsClient(key);
     ws.on('closed', (event) => void ((event as { code?: number }).code !== 1000 && bigCloses++));
@@ -213,6 +213,20 @@ describe('documents and variables that would overflow the stack', () => {
     const inline = (zeros: number) => withParams(`[${'0,'.repeat(zeros)}]`);
     expectNotRefusedBy(await send(bigTarget, 'post', inline(99_793)), 'inputCost');
     expectRefused(await send(bigTarget, 'post', inline(99_794)), 'post', 'inputCost');
+  });
+
+  it('refuses the amplifications of the issue by their cost alone (the alias limit raised), storing nothing', async () => {
+    const before = await rowCounts(big);
+    const definition = { nodes: Array.from({ length: 5000 }, (_, i) => ({ id: `n${i}`, type: 'trigger' })), edges: [] };
+    const validations = `query($d: WorkflowDefinitionInput!) { ${Array.from({ length: 300 }, (_, i) => `v${i}: validateWorkflow(definition: $d) { valid }`).join(' ')} }`;
+    const started = performance.now();
+    expectRefused(await send(bigTarget, 'post', validations, { d: definition }), 'post', 'inputCost');
+    expect(performance.now() - started).toBeLessThan(1000);
+    const create = '{ name: "w", definition: { nodes: [{ id: "t", type: "trigger" }], edges: [] } }';
+    const creations = `mutation { ${Array.from({ length: 1400 }, (_, i) => `c${i}: createWorkflow(input: ${create}) { __typename }`).join(' ')} }`;
+    expectRefused(await send(bigTarget, 'post', creations), 'post', 'inputCost');
+    expectRefused(await send(bigTarget, 'ws', creations), 'ws', 'inputCost');
+    expect(await rowCounts(big)).toEqual(before);
   });
 
   it('logs nothing and keeps every socket open', async () => {
