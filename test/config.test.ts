@@ -19,7 +19,37 @@ describe('loadConfig', () => {
       runLeaseMs: 10000,
       shutdownGraceMs: 10000,
       runCapacity: 10000,
+      host: '127.0.0.1',
+      corsOrigins: [],
+      rateLimitPerSecond: 1000,
+      maxSubscriptionsPerKey: 5000,
+      maxSocketsPerKey: 1000,
+      maxQueryAliases: 30,
+      maxQueryTokens: 10000,
+      maxQueryDirectives: 50,
+      expressionTimeoutMs: 5000,
+      expressionMemoryMb: 64,
+      expressionResultBytes: 1024 * 1024,
+      expressionWorkers: undefined,
     });
+  });
+
+  it('listens on loopback in dev mode and everywhere with ADMIN_TOKEN, unless HOST says', () => {
+    expect(loadConfig({ ADMIN_TOKEN: 'secret' }).host).toBe('0.0.0.0');
+    expect(loadConfig({ HOST: '::' }).host).toBe('::');
+  });
+
+  it('reads CORS_ORIGINS as a list of origins and names a bad one', () => {
+    expect(loadConfig({ CORS_ORIGINS: 'https://app.example.com, http://localhost:5173' }).corsOrigins).toEqual([
+      'https://app.example.com',
+      'http://localhost:5173',
+    ]);
+    expect(() => loadConfig({ CORS_ORIGINS: 'https://app.example.com/path' })).toThrow(/CORS_ORIGINS.*app\.example\.com\/path/);
+  });
+
+  it('takes 0 as no limit for the per-key limits', () => {
+    expect(loadConfig({ RATE_LIMIT_PER_SECOND: '0', MAX_SOCKETS_PER_KEY: '0' })).toMatchObject({ rateLimitPerSecond: 0, maxSocketsPerKey: 0 });
+    expect(() => loadConfig({ RATE_LIMIT_PER_SECOND: '-1' })).toThrow(/RATE_LIMIT_PER_SECOND/);
   });
 
   it('reads HTTP_ALLOW_PRIVATE as true/1/false/0/empty', () => {
