@@ -126,7 +126,7 @@ export function createRunService(options: RunServiceOptions): RunService {
     owner: processId,
     leaseMs,
     free: () => {
-      const free = accepting ? options.capacity - driver.size : 0;
+      const free = accepting ? options.capacity - inUse() : 0;
       if (free <= 0) backlog = true;
       return free;
     },
@@ -145,8 +145,15 @@ export function createRunService(options: RunServiceOptions): RunService {
     log,
   });
 
+  /** Slots promised to startRun calls whose insert is still on its way (driver.size counts them only once driven). */
+  let reserved = 0;
+  const inUse = () => driver.size + reserved;
+  /** Takes a slot at once, before the insert is awaited: concurrent startRuns must not all see room. */
   const claimFor = () => {
-    if (accepting && driver.size < options.capacity) return { owner: processId, leaseMs };
+    if (accepting && inUse() < options.capacity) {
+      reserved++;
+      return { owner: processId, leaseMs };
+    }
     backlog = true;
     return undefined;
   };
@@ -162,16 +169,20 @@ export function createRunService(options: RunServiceOptions): RunService {
       // Compiled before anything is written: a definition that no longer compiles stores nothing.
       await options.graphs.get(workflow.id, workflow.version);
       const claim = claimFor();
-      const { run, created } = await insertRun(
-        db,
-        { organizationId, workflowId: workflow.id, workflowVersion: workflow.version, input: input ?? null, idempotencyKey },
-        claim,
-      );
-      if (!created) return run;
-      driver.publishRun(run);
-      if (claim) await driver.drive(run, run.epoch);
-      else await feed.wakeOthers();
-      return run;
+      try {
+        const { run, created } = await insertRun(
+          db,
+          { organizationId, workflowId: workflow.id, workflowVersion: workflow.version, input: input ?? null, idempotencyKey },
+          claim,
+        );
+        if (!created) return run;
+        driver.publishRun(run);
+        if (claim) await driver.drive(run, run.epoch);
+        else await feed.wakeOthers();
+        return run;
+      } finally {
+        if (claim) reserved--;
+      }
     },
 
     async cancel(organizationId, runId) {
