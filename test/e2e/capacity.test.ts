@@ -19,7 +19,7 @@ it('runs past the capacity wait QUEUED and all finish, at most two at a time', a
     ],
     edges: [{ source: 't', target: 'a' }],
   });
-  const runIds = await Promise.all(Array.from({ length: 8 }, (_, i) => i).map(() => startRun(t, adminKey, workflowId)));
+  const runIds = await Promise.all(Array.from({ length: 8 }, () => startRun(t, adminKey, workflowId)));
   const client = t.wsClient(adminKey);
   const ends = await Promise.all(runIds.map((id) => watchRun(t, client, id).done));
   expect(ends.map((events) => events.at(-1)?.type)).toEqual(runIds.map(() => 'RUN_SUCCEEDED'));
