@@ -86,7 +86,7 @@ async function survive(evil: WorkflowDefinitionInput) {
   expect(good?.steps.find((step) => step.nodeId === 'done')?.output).toBe('hello Ada!');
 
   // The contract's bound, over the whole time the evil expression ran (≥ 1 answer per 1.1 s of it).
-  expect(answers.length).toBeGreaterThanOrEqual(Math.max(2, Math.floor(elapsed / 1100)));
+  expect(answers.length).toBeGreaterThanOrEqual(Math.max(1, Math.floor(elapsed / 1100)));
   expect(answers.map((answer) => answer.status)).toEqual(answers.map(() => 200));
   expect(Math.max(...answers.map((answer) => answer.ms))).toBeLessThan(1000);
 
