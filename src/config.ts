@@ -38,6 +38,16 @@ const origins = z.string().transform((value, ctx) => {
   return list;
 });
 
+/** SECRETS_KEY: exactly 32 bytes, written in base64 (standard or url-safe, padded or not). */
+export const secretsKeySchema = z.string().transform((value, ctx) => {
+  const key = /^[A-Za-z0-9+/_-]+={0,2}$/.test(value) ? Buffer.from(value, 'base64') : undefined;
+  if (!key || key.length !== 32) {
+    ctx.addIssue({ code: 'custom', message: 'expected 32 bytes in base64, e.g. from `openssl rand -base64 32`' });
+    return z.NEVER;
+  }
+  return key;
+});
+
 const envSchema = z.object({
   PORT: z.coerce
     .number({ error: 'expected a port number' })
@@ -51,6 +61,7 @@ const envSchema = z.object({
     .optional(),
   DATA_DIR: z.string().min(1).default('./.data'),
   ADMIN_TOKEN: z.string().min(1).optional(),
+  SECRETS_KEY: secretsKeySchema.optional(),
   HTTP_ALLOW_PRIVATE: flag.default(false),
   MAX_BODY_BYTES: positiveInt(100 * 1024 * 1024).default(1024 * 1024),
   MAX_DEFINITION_NODES: positiveInt(100_000).default(5_000),
@@ -84,6 +95,11 @@ export interface Config {
   dataDir: string;
   /** The bearer token allowed to call createOrganization; unset means dev mode. */
   adminToken: string | undefined;
+  /**
+   * The AES-256 key that encrypts secrets (32 bytes). Unset: dev mode makes one and keeps it in
+   * DATA_DIR/secrets-key; otherwise secrets cannot be created or updated.
+   */
+  secretsKey: Buffer | undefined;
   /** Whether the http node may call loopback and private addresses. */
   httpAllowPrivate: boolean;
   /** Largest accepted HTTP request body, in bytes (413 past it). */
@@ -146,7 +162,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? 'environment');
-      return `${name}=${JSON.stringify(raw[name] ?? '')}: ${issue.message}`;
+      // A key is never echoed, not even a malformed one.
+      const shown = name === 'SECRETS_KEY' ? '…' : JSON.stringify(raw[name] ?? '');
+      return `${name}=${shown}: ${issue.message}`;
     });
     throw new ConfigError(`invalid environment: ${lines.join('; ')}`);
   }
@@ -156,6 +174,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: e.DATABASE_URL,
     dataDir: e.DATA_DIR,
     adminToken: e.ADMIN_TOKEN,
+    secretsKey: e.SECRETS_KEY,
     httpAllowPrivate: e.HTTP_ALLOW_PRIVATE,
     maxBodyBytes: e.MAX_BODY_BYTES,
     maxDefinitionNodes: e.MAX_DEFINITION_NODES,

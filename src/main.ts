@@ -44,6 +44,10 @@ async function main(): Promise<void> {
     console.log(`  Authorization: Bearer ${started.devApiKey}`);
     console.log(`  GraphiQL: ${started.url} (the key is pre-filled in its headers)`);
   }
+  const { secretsKey } = started;
+  if (secretsKey === 'none') console.log('braid: SECRETS_KEY is not set: secrets cannot be created or updated (32 bytes in base64, e.g. `openssl rand -base64 32`)');
+  else if (secretsKey === 'new per start') console.log('braid: secrets key: a new one for this start (dev mode, nothing kept)');
+  else if (typeof secretsKey === 'object') console.log(`braid: secrets key: kept in ${secretsKey.file} (dev mode; set SECRETS_KEY to use your own)`);
 
   let stopping = false;
   const shutdown = (signal: string) => {

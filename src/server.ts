@@ -10,6 +10,7 @@ import type { Database } from './db/client.js';
 import { appliedMigrationCount, migrationCount } from './db/migrate.js';
 import { recordApiKeyUse } from './db/queries/api-keys.js';
 import { ensureDevKey } from './dev-key.js';
+import { ensureSecretsKey } from './secrets-key.js';
 import { refusal } from './origin-policy.js';
 import { createRunStore } from './db/run-store.js';
 import { builtinNodeTypes, createEngine, type Clock, type ExpressionMode, type NodeRegistry } from './engine/index.js';
@@ -48,6 +49,11 @@ export interface StartedServer {
    * and reused by later starts (a new one per start with `memory://`).
    */
   devApiKey?: string;
+  /**
+   * Where the secrets key comes from: SECRETS_KEY, dev mode's file in DATA_DIR (or a new key per
+   * start), or nowhere (secrets cannot be created or updated).
+   */
+  secretsKey: 'SECRETS_KEY' | { file: string } | 'new per start' | 'none';
 }
 
 export interface BraidServer {
@@ -117,7 +123,7 @@ export function buildServer(deps: ServerDeps): BraidServer {
   const keys = createKeyCache({ recordUse: (keyId, at) => recordApiKeyUse(database.db, keyId, at), log });
   let keyRevocations: { stop(): Promise<void> } | undefined;
   const limits = createKeyLimits({ config, database, ...(deps.rateLimitWindowMs ? { windowMs: deps.rateLimitWindowMs } : {}) });
-  const services: Services = { config, database, registry, runs, pubsub, streams, keys, limits, authThrottle: createAuthThrottle() };
+  const services: Services = { config, database, registry, runs, pubsub, streams, keys, limits, authThrottle: createAuthThrottle(), secretsKey: config.secretsKey };
   let devApiKey: string | undefined;
   let yoga = createBraidYoga(services, {});
 
@@ -210,6 +216,14 @@ export function buildServer(deps: ServerDeps): BraidServer {
         devApiKey = devKey.secret;
         yoga = createBraidYoga(services, { devApiKey });
       }
+      let secretsKey: StartedServer['secretsKey'] = config.secretsKey ? 'SECRETS_KEY' : 'none';
+      if (!config.secretsKey && !config.adminToken) {
+        const kept = await ensureSecretsKey(config.dataDir);
+        if (kept.problem) log('dev mode: the secrets key is new at every start', { problem: kept.problem });
+        services.secretsKey = kept.key;
+        secretsKey = kept.file ? { file: kept.file } : 'new per start';
+      }
+      if (!services.secretsKey) log('SECRETS_KEY is not set: createSecret and updateSecret answer SECRETS_KEY_MISSING');
       // Revocations on other processes: forgotten here at once; after a reconnect every cached key is read again.
       if (database.driver === 'postgres') {
         keyRevocations = await listenKeyRevocations(database, { onRevoked: (keyId) => keys.revoke(keyId), onListen: () => keys.clear() });
@@ -233,6 +247,7 @@ export function buildServer(deps: ServerDeps): BraidServer {
         port: address.port,
         url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${address.port}/graphql`,
         ...(devApiKey ? { devApiKey } : {}),
+        secretsKey,
       };
     },
     stop() {

@@ -1,4 +1,4 @@
-// The drizzle schema: organizations and keys, versioned workflows, runs with their steps, branches and events.
+// The drizzle schema: organizations and keys, versioned workflows, runs with their steps, branches and events, secrets.
 import { sql } from 'drizzle-orm';
 import {
   index,
@@ -191,6 +191,27 @@ export const runEvents = pgTable(
   (t) => [primaryKey({ columns: [t.runId, t.seq] })],
 );
 
+/**
+ * Secrets of an organization (CONTRACT §11): the value only as AES-256-GCM ciphertext (src/db/secret-cipher.ts),
+ * its organization and name bound as associated data. Each column is base64.
+ */
+export const secrets = pgTable(
+  'secrets',
+  {
+    organizationId: text('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    ciphertext: text('ciphertext').notNull(),
+    /** 12 random bytes, new for every value written. */
+    iv: text('iv').notNull(),
+    authTag: text('auth_tag').notNull(),
+    createdAt: createdAt(),
+    updatedAt: time('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.organizationId, t.name] })],
+);
+
 export type OrganizationRow = typeof organizations.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type WorkflowRow = typeof workflows.$inferSelect;
@@ -199,6 +220,7 @@ export type RunRow = typeof runs.$inferSelect;
 export type StepRow = typeof steps.$inferSelect;
 export type BranchRow = typeof branches.$inferSelect;
 export type RunEventRow = typeof runEvents.$inferSelect;
+export type SecretRow = typeof secrets.$inferSelect;
 
 /**
  * Request budgets shared by every process on one PostgreSQL (src/schema/key-budget.ts): one row per

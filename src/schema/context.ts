@@ -31,6 +31,8 @@ export interface Services {
   /** Limits per API key (rate-limits.ts) and failed authentication slowed per address (auth-throttle.ts). */
   limits: KeyLimits;
   authThrottle: AuthThrottle;
+  /** The key secrets are encrypted with (SECRETS_KEY, or dev mode's kept one once started); undefined: none. */
+  secretsKey: Buffer | undefined;
 }
 
 /** The per-operation context (HTTP request or graphql-ws subscribe). */

@@ -7,6 +7,7 @@ import './definition-input.js';
 import './validation.js';
 import './organization.js';
 import './api-key.js';
+import './secret.js';
 import './workflow.js';
 import './run.js';
 import './step.js';

@@ -271,6 +271,14 @@ const listProbes: Record<string, () => Promise<void>> = {
     const own = await ask('{ apiKeys { id } }', {}, a.admin);
     expect((own.data?.apiKeys as { id: string }[]).map((k) => k.id)).toContain(a.viewerKeyId);
   },
+  secrets: async () => {
+    const create = 'mutation ($name: String!) { createSecret(name: $name, value: "v") { __typename } }';
+    expect((await ask(create, { name: 'OF_A' }, a.admin)).data?.createSecret).toEqual({ __typename: 'Secret' });
+    expect((await ask(create, { name: 'OF_B' }, b.admin)).data?.createSecret).toEqual({ __typename: 'Secret' });
+    const names = async (key: string) => ((await ask('{ secrets { name } }', {}, key)).data?.secrets as { name: string }[]).map((s) => s.name);
+    expect(await names(b.admin)).toEqual(['OF_B']);
+    expect(await names(a.admin)).toEqual(['OF_A']);
+  },
   // The catalog of node types holds no organization's data: the same for everyone.
   nodeTypes: async () => {
     const [mine, theirs] = await Promise.all([ask('{ nodeTypes { type } }', {}, b.admin), ask('{ nodeTypes { type } }', {}, a.admin)]);

@@ -131,6 +131,29 @@ const matrix: Record<string, Entry> = {
     variables: async () => ({ id: await runningRun() }),
     success: 'Run',
   },
+  createSecret: {
+    allowed: 'EDITOR',
+    document: mutation('createSecret', 'name: $name, value: $value', '$name: String!, $value: String!'),
+    variables: async () => ({ name: `ROLES_${++counter}`, value: `value ${counter}` }),
+    success: 'Secret',
+  },
+  updateSecret: {
+    allowed: 'EDITOR',
+    document: mutation('updateSecret', 'name: $name, value: $value', '$name: String!, $value: String!'),
+    variables: async () => ({ name: 'ROLES_KEPT', value: `value ${++counter}` }),
+    success: 'Secret',
+  },
+  deleteSecret: {
+    allowed: 'EDITOR',
+    document: mutation('deleteSecret', 'name: $name', '$name: String!'),
+    variables: async () => {
+      const name = `ROLES_GONE_${++counter}`;
+      const created = await request(mutation('createSecret', 'name: $name, value: "v"', '$name: String!'), { name }, admin);
+      if (created.data?.createSecret?.__typename !== 'Secret') throw new Error(`createSecret failed: ${JSON.stringify(created)}`);
+      return { name };
+    },
+    success: 'Secret',
+  },
   retryRun: {
     allowed: 'EDITOR',
     document: mutation('retryRun', 'id: $id', '$id: ID!'),
@@ -157,6 +180,8 @@ beforeAll(async () => {
   keys['bad key'] = 'braid_0000000000000000000000000000000000000000000';
   keys['admin token'] = adminToken;
   delayWorkflow = await createWorkflow(t, admin, definition, 'delay');
+  const kept = await request(mutation('createSecret', 'name: $name, value: "v"', '$name: String!'), { name: 'ROLES_KEPT' }, admin);
+  expect(kept.data?.createSecret?.__typename).toBe('Secret');
   heldWorkflow = await createWorkflow(
     t,
     admin,

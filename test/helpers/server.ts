@@ -11,6 +11,8 @@ import { createTestDatabase, type TestDatabase } from './db.js';
 import { startSlowServer, type SlowServer } from './slow-server.js';
 
 export const adminToken = 'test-admin-token-0123456789';
+/** The SECRETS_KEY of every test server (override `secretsKey: undefined` for one without). */
+export const testSecretsKey = Buffer.alloc(32, 7);
 
 export interface GraphQLResponse<R> {
   status: number;
@@ -82,7 +84,7 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const [database, slow] = await Promise.all([createTestDatabase(), startSlowServer()]);
   const config: Config = {
-    ...loadConfig({ ADMIN_TOKEN: adminToken, HTTP_ALLOW_PRIVATE: 'true', PORT: '0' }),
+    ...loadConfig({ ADMIN_TOKEN: adminToken, HTTP_ALLOW_PRIVATE: 'true', PORT: '0', SECRETS_KEY: testSecretsKey.toString('base64') }),
     ...overrides,
   };
   const server = buildServer({ config, database, ...deps });

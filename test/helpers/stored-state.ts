@@ -15,6 +15,7 @@ const inPlace = {
   workflows: sql`select to_jsonb(x) as row from workflows x order by id`,
   runs: sql`select to_jsonb(x) - 'lease_until' as row from runs x order by id`,
   steps: sql`select to_jsonb(x) as row from steps x order by run_id, node_id`,
+  secrets: sql`select to_jsonb(x) as row from secrets x order by organization_id, name`,
 };
 
 /** Every table of the public schema with its row count, and the rows that may change in place. */
