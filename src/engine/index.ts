@@ -3,7 +3,7 @@ export { createEngine, type Engine, type EngineOptions, type RunEnd, type RunHan
 export type { RestoredRun } from './scheduler.js';
 export { stepsToRetry } from './retry-plan.js';
 export { compileWorkflow, validateWorkflow, type ValidationResult, type WorkflowGraph } from './graph.js';
-export { findDeeperThan, findNul, mapStrings } from './json-walk.js';
+export { describeUnstorable, findDeeperThan, findUnstorable, mapStrings } from './json-walk.js';
 export { builtinNodeTypes, createNodeRegistry } from './nodes/index.js';
 export type { Log, NodeContext, NodeRegistry, NodeResult, NodeType } from './nodes/node-type.js';
 export { createMemoryStore, type MemoryStore, type StoredRun } from './memory-store.js';

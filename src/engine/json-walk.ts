@@ -88,12 +88,30 @@ export function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
   return current;
 }
 
+/** What PostgreSQL cannot store in text or jsonb: a NUL character, or half of a UTF-16 surrogate pair. */
+export type Unstorable = 'nul' | 'lone-surrogate';
+
+const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+function unstorableIn(text: string): Unstorable | null {
+  if (text.includes('\u0000')) return 'nul';
+  return loneSurrogate.test(text) ? 'lone-surrogate' : null;
+}
+
+/** How an unstorable character reads in a message. */
+export function describeUnstorable(kind: Unstorable): string {
+  return kind === 'nul' ? 'a NUL character (U+0000)' : 'a lone UTF-16 surrogate (half of a character)';
+}
+
 /**
- * The path to the first string or key in `value` holding a NUL character (`\u0000`), which
- * PostgreSQL cannot store in text or jsonb; null when there is none.
+ * The first string or key in `value` holding what PostgreSQL cannot store in text or jsonb (a NUL
+ * character; a lone surrogate, which jsonb refuses), with its path; null when there is none.
  */
-export function findNul(value: unknown): string[] | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? [] : null;
+export function findUnstorable(value: unknown): { path: string[]; kind: Unstorable } | null {
+  if (typeof value === 'string') {
+    const kind = unstorableIn(value);
+    return kind ? { path: [], kind } : null;
+  }
   if (!isContainer(value)) return null;
   const stack: { value: Container; at: Step | null }[] = [{ value, at: null }];
   while (stack.length > 0) {
@@ -101,7 +119,8 @@ export function findNul(value: unknown): string[] | null {
     for (const key of Object.keys(item.value)) {
       const child = (item.value as Record<string, unknown>)[key];
       const at: Step = { key, up: item.at };
-      if (key.includes('\u0000') || (typeof child === 'string' && child.includes('\u0000'))) return pathOf(at);
+      const kind = unstorableIn(key) ?? (typeof child === 'string' ? unstorableIn(child) : null);
+      if (kind) return { path: pathOf(at), kind };
       if (isContainer(child)) stack.push({ value: child, at });
     }
   }

@@ -8,7 +8,7 @@ import type { EvaluationBounds, ExpressionEvaluator } from './expression-evaluat
 import { ExpressionLimitError } from './expression-limits.js';
 import { prepareParams, templateExpressions, type ExpressionScope } from './expressions.js';
 import type { GraphNode } from './graph.js';
-import { findNul } from './json-walk.js';
+import { findUnstorable } from './json-walk.js';
 import type { Log, NodeContext, NodeResult } from './nodes/node-type.js';
 import type { NodeOutcome } from './scheduler.js';
 
@@ -116,10 +116,11 @@ function runAttempt(task: NodeRunInput, stop: StopToken, attempt: number): Promi
 /** A handler's result as an outcome; an output the database could not store fails the step instead. */
 function succeeded(result: NodeResult): NodeOutcome {
   const output = result.output ?? null;
-  const nul = findNul(output);
-  if (nul !== null) {
-    const where = nul.length === 0 ? 'the output' : `output.${nul.join('.')}`;
-    return { status: 'FAILED', error: `the output cannot be stored: ${where} holds a NUL character (\\u0000)` };
+  const bad = findUnstorable(output);
+  if (bad !== null) {
+    const where = bad.path.length === 0 ? 'the output' : `output.${bad.path.join('.')}`;
+    const what = bad.kind === 'nul' ? 'a NUL character (\\u0000)' : 'a lone UTF-16 surrogate (half of a character)';
+    return { status: 'FAILED', error: `the output cannot be stored: ${where} holds ${what}` };
   }
   return { status: 'SUCCEEDED', output, handle: result.handle };
 }

@@ -1,6 +1,6 @@
 // Definition checking at the edge: size limits, JSON depth and NUL, then the engine's validator. ValidationIssue,
 // ValidationError (a mutation's failure) and ValidationResult with the validateWorkflow query.
-import { findDeeperThan, findNul, validateWorkflow, type ValidationIssue, type WorkflowGraph } from '../engine/index.js';
+import { describeUnstorable, findDeeperThan, findUnstorable, validateWorkflow, type ValidationIssue, type WorkflowGraph } from '../engine/index.js';
 import { builder } from './builder.js';
 import type { Context } from './context.js';
 import { definitionFromInput, WorkflowDefinitionInput, type DefinitionArg } from './definition-input.js';
@@ -47,10 +47,10 @@ export function jsonIssue(at: string | readonly string[], value: unknown, nodeId
     const path = [...base, ...deep];
     return { path, nodeId, message: `${shown(path)} is nested deeper than ${maxJsonDepth} levels` };
   }
-  const nul = findNul(value);
-  if (nul) {
-    const path = [...base, ...nul];
-    return { path, nodeId, message: `${shown(path)} contains a NUL character (U+0000), which cannot be stored` };
+  const bad = findUnstorable(value);
+  if (bad) {
+    const path = [...base, ...bad.path];
+    return { path, nodeId, message: `${shown(path)} contains ${describeUnstorable(bad.kind)}, which cannot be stored` };
   }
   return null;
 }
@@ -62,16 +62,16 @@ export function jsonIssue(at: string | readonly string[], value: unknown, nodeId
 function definitionJsonIssues(input: DefinitionArg, definition: Record<string, unknown>): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   input.nodes.forEach((node, index) => {
-    const id = typeof node.id === 'string' && !node.id.includes('\u0000') ? node.id : null;
+    const id = typeof node.id === 'string' && findUnstorable(node.id) === null ? node.id : null;
     const issue = node.params === undefined ? null : jsonIssue(['nodes', String(index), 'params'], node.params, id);
     if (issue) issues.push(issue);
   });
   if (issues.length > 0) return issues;
-  const nul = findNul(definition);
-  if (!nul) return [];
-  const node = nul[0] === 'nodes' ? input.nodes[Number(nul[1])] : undefined;
-  const nodeId = node && !node.id.includes('\u0000') ? node.id : null;
-  return [{ path: nul, nodeId, message: `${shown(nul)} contains a NUL character (U+0000), which cannot be stored` }];
+  const bad = findUnstorable(definition);
+  if (!bad) return [];
+  const node = bad.path[0] === 'nodes' ? input.nodes[Number(bad.path[1])] : undefined;
+  const nodeId = node && findUnstorable(node.id) === null ? node.id : null;
+  return [{ path: bad.path, nodeId, message: `${shown(bad.path)} contains ${describeUnstorable(bad.kind)}, which cannot be stored` }];
 }
 
 export type CheckedDefinition =

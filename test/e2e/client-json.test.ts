@@ -4,7 +4,7 @@
 // error naming its argument. Nothing refused is stored, and nothing is logged.
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CreateWorkflow, StartRun, createWorkflow } from '../helpers/operations.js';
+import { CreateWorkflow, StartRun, createWorkflow, startRun, watchRun } from '../helpers/operations.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 let t: TestServer;
@@ -151,6 +151,28 @@ describe('NUL', () => {
     expect(await rowCounts()).toEqual(before);
     const taken = await t.request<{ startRun: unknown }, object>(StartRunIssues, { workflowId, input: { text: '\\u0000' } }, key);
     expect(taken.data?.startRun).toMatchObject({ __typename: 'Run', input: { text: '\\u0000' } });
+  });
+
+  it('refuses a lone surrogate in a run input (jsonb cannot store it), naming where, storing nothing', async () => {
+    // Found by the fuzz suite on PostgreSQL: a masked 500 before this check.
+    const before = await rowCounts();
+    const refused = await t.request<{ startRun: unknown }, object>(StartRunIssues, { workflowId, input: { text: '', k: '\ud800' } }, key);
+    expect(refused.data?.startRun).toMatchObject({
+      __typename: 'ValidationError',
+      issues: [{ path: ['input', 'k'], message: expect.stringMatching(/lone UTF-16 surrogate/) }],
+    });
+    expect(await rowCounts()).toEqual(before);
+    const paired = await t.request<{ startRun: unknown }, object>(StartRunIssues, { workflowId, input: { text: '\ud83d\ude00' } }, key);
+    expect(paired.data?.startRun).toMatchObject({ __typename: 'Run', input: { text: '😀' } });
+  });
+
+  it('fails the step, not the run\'s storage, when an expression returns a lone surrogate', async () => {
+    const id = await createWorkflow(t, key, transform('{ "half": "\\ud800" }'));
+    const run = await startRun(t, key, id);
+    const events = await watchRun(t, t.wsClient(key), run).done;
+    expect(events.at(-1)?.type).toBe('RUN_FAILED');
+    const step = events.find((event) => event.nodeId === 'x' && event.type === 'NODE_FAILED');
+    expect(step?.error).toBe('the output cannot be stored: output.half holds a lone UTF-16 surrogate (half of a character)');
   });
 });
 
