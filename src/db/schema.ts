@@ -192,7 +192,7 @@ export const runEvents = pgTable(
 );
 
 /**
- * Secrets of an organization (CONTRACT §11): the value only as AES-256-GCM ciphertext (src/db/secret-cipher.ts),
+ * Secrets of an organization: the value only as AES-256-GCM ciphertext (src/db/secret-cipher.ts),
  * its organization and name bound as associated data. Each column is base64.
  */
 export const secrets = pgTable(

@@ -1,4 +1,4 @@
-// Encryption of secret values (CONTRACT §11): AES-256-GCM with node's crypto, a fresh 12-byte IV per
+// Encryption of secret values: AES-256-GCM with node's crypto, a fresh 12-byte IV per
 // value, and the organization id and secret name bound as associated data, so that a ciphertext moved
 // to another row or organization does not decrypt.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';

@@ -1,7 +1,7 @@
 // The bounds every expression and template is evaluated under, and the error of a step past one.
 import { NonRetriableError } from './errors.js';
 
-/** What bounds expressions (CONTRACT §6); the server fills it from EXPRESSION_* settings. */
+/** What bounds expressions; the server fills it from EXPRESSION_* settings. */
 export interface ExpressionLimits {
   /** Time cap when the node sets no `timeoutMs` (EXPRESSION_TIMEOUT_MS). */
   timeoutMs: number;

@@ -1,5 +1,5 @@
 // Secret (its name and times, never its value), createSecret / updateSecret / deleteSecret (EDITOR) and
-// secrets (VIEWER), per CONTRACT §11. Values are encrypted before they reach the database.
+// secrets (VIEWER). Values are encrypted before they reach the database.
 import { GraphQLError } from 'graphql';
 import { deleteSecret, insertSecret, listSecrets, updateSecret, type SecretInfo } from '../db/queries/secrets.js';
 import { builder } from './builder.js';
