@@ -6,15 +6,11 @@
 // same JSONata transforms in a plain promise executor (no actors, database or API), and `chain`
 // carries the profile of one round trip to a worker (bench/expression-round-trip.ts).
 import jsonata from 'jsonata';
-import { loadConfig } from '../src/config.js';
-import { openDb } from '../src/db/client.js';
-import { migrateDb } from '../src/db/migrate.js';
 import type { ExpressionMode } from '../src/engine/index.js';
-import { buildServer } from '../src/server.js';
 import { benchDrivers, skippedPostgres, withDatabase, type DatabaseSpec } from './databases.js';
 import { createApi, watchRuns } from './client.js';
 import { profileRoundTrip } from './expression-round-trip.js';
-import { benchEnv, cpuMs, type BenchServer } from './server-launch.js';
+import { benchEnv, startServer } from './server-launch.js';
 import { fmt, median, smoke, table, verdict } from './stats.js';
 import {
   chainDefinition,
@@ -41,25 +37,6 @@ async function baseline(shape: Shape, n: number): Promise<number> {
   return performance.now() - t0;
 }
 
-/** A server in this process (as bench/server-launch.ts starts one) evaluating expressions in `mode`. */
-async function startServer(env: Record<string, string>, expressionMode: ExpressionMode): Promise<BenchServer> {
-  const config = loadConfig(env);
-  const database = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  await migrateDb(database);
-  const server = buildServer({ config, database, expressionMode });
-  const started = await server.start(0, '127.0.0.1');
-  if (!started.devApiKey) throw new Error('expected dev mode (no ADMIN_TOKEN) and its key');
-  return {
-    url: started.url,
-    key: started.devApiKey,
-    rss: async () => process.memoryUsage().rss,
-    cpuMs: async () => cpuMs(),
-    stop: async () => {
-      await server.stop();
-      await database.close();
-    },
-  };
-}
 
 interface Measured {
   stored: number;
@@ -79,7 +56,7 @@ function withDatabases<T>(driver: 'pglite' | 'postgres', count: number, work: (s
  */
 async function measure(driver: 'pglite' | 'postgres', shape: Shape, n: number, reps: number): Promise<Record<ExpressionMode, Measured>> {
   return withDatabases(driver, modes.length, async (specs) => {
-    const servers = await Promise.all(modes.map((mode, i) => startServer(benchEnv(specs[i]!), mode)));
+    const servers = await Promise.all(modes.map((mode, i) => startServer(benchEnv(specs[i]!), { expressionMode: mode })));
     const apis = servers.map(createApi);
     const watchers = apis.map((api) => watchRuns(api));
     try {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config.js';
 import { openDb } from '../src/db/client.js';
 import { migrateDb } from '../src/db/migrate.js';
-import { buildServer } from '../src/server.js';
+import { buildServer, type ServerDeps } from '../src/server.js';
 import type { DatabaseSpec } from './databases.js';
 
 export interface BenchServer {
@@ -42,11 +42,11 @@ export function benchEnv(spec: DatabaseSpec): Record<string, string> {
 }
 
 /** Opens the database, migrates it and starts the server in this process. */
-export async function startServer(env: Record<string, string>): Promise<BenchServer> {
+export async function startServer(env: Record<string, string>, deps: Pick<ServerDeps, 'expressionMode'> = {}): Promise<BenchServer> {
   const config = loadConfig(env);
   const database = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await migrateDb(database);
-  const server = buildServer({ config, database });
+  const server = buildServer({ config, database, ...deps });
   const started = await server.start(0, '127.0.0.1');
   if (!started.devApiKey) throw new Error('expected dev mode (no ADMIN_TOKEN) and its key');
   return {
