@@ -2,12 +2,11 @@
 // user's own headers) and bodies do not follow to another origin; same-origin hops keep them; 303, and
 // 301/302 after a POST, become a GET without body. Two loopback origins, A and B (different ports).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/engine/clock.js';
 import { Headers } from 'undici';
 import { createHttpNodeType, type LookupAll } from '../../src/engine/nodes/http.js';
 import { redirectRequest } from '../../src/engine/nodes/http-redirects.js';
-import type { NodeContext } from '../../src/engine/nodes/node-type.js';
 import { startRecordingServer, startSsrfServers, type Received } from '../helpers/ssrf-servers.js';
+import { nodeContext } from '../helpers/node-context.js';
 
 type Recorder = Awaited<ReturnType<typeof startRecordingServer>>;
 
@@ -19,23 +18,6 @@ const lookup: LookupAll = async (hostname) => {
 };
 const http = createHttpNodeType({ lookup });
 
-function context(allowPrivateNetwork = true): NodeContext {
-  const signal = new AbortController().signal;
-  return {
-    runId: 'run-1',
-    nodeId: 'node',
-    attempt: 1,
-    input: null,
-    runInput: null,
-    signal,
-    clock: systemClock,
-    log: () => undefined,
-    evaluate: async () => null,
-    allowPrivateNetwork,
-    idempotencyKey: 'run-1:node:0',
-    wait: (ms) => systemClock.sleep(ms, signal),
-  };
-}
 
 const credentials = {
   Authorization: 'Bearer secret-token',
@@ -62,7 +44,7 @@ const redirectVia = (server: { origin: string }, to: string, code: number) =>
 
 /** Runs the node and returns what the final server received (the last request of `at`). */
 async function follow(params: Record<string, unknown>, at: Recorder): Promise<Received> {
-  const result = await http.run(http.params.parse(params), context());
+  const result = await http.run(http.params.parse(params), nodeContext());
   expect(result).toMatchObject({ output: { status: 200 } });
   expect(at.received.length).toBeGreaterThan(0);
   return at.received.at(-1)!;
@@ -130,7 +112,7 @@ describe('a redirect to another origin', () => {
         headers: credentials,
         body: { secret: 1 },
       });
-      expect(await guarded.run(params, context(false))).toMatchObject({ output: { status: 200 } });
+      expect(await guarded.run(params, nodeContext(false))).toMatchObject({ output: { status: 200 } });
       const [first, landed] = servers.publicReceived;
       expect(present(first!)).toEqual(credentialNames);
       expect(landed).toMatchObject({ host: `two.test:${servers.port}`, method: 'POST', body: '' });

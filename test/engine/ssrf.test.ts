@@ -4,12 +4,11 @@
 // as a stand-in "public" host (127.0.0.2, counted public by this suite's node type only); it counts
 // every connection and must see none. Controls show the same target is reached once allowed.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/engine/clock.js';
 import { NonRetriableError } from '../../src/engine/errors.js';
 import { createHttpNodeType, type LookupAll } from '../../src/engine/nodes/http.js';
-import type { NodeContext } from '../../src/engine/nodes/node-type.js';
 import { isPrivateAddress } from '../../src/engine/nodes/private-address.js';
 import { startSsrfServers, type SsrfServers } from '../helpers/ssrf-servers.js';
+import { nodeContext } from '../helpers/node-context.js';
 
 const PUBLIC = '127.0.0.2';
 
@@ -46,27 +45,10 @@ const resolve: LookupAll = async (hostname) => {
 };
 const http = createHttpNodeType({ lookup: resolve, treatAsPublic: [PUBLIC] });
 
-function context(allowPrivateNetwork: boolean): NodeContext {
-  const signal = new AbortController().signal;
-  return {
-    runId: 'run-1',
-    nodeId: 'node',
-    attempt: 1,
-    input: null,
-    runInput: null,
-    signal,
-    clock: systemClock,
-    log: () => undefined,
-    evaluate: async () => null,
-    allowPrivateNetwork,
-    idempotencyKey: 'run-1:node:0',
-    wait: (ms) => systemClock.sleep(ms, signal),
-  };
-}
 
 /** Runs the node; a request that slipped through to a black hole ends in a timeout, not a refusal. */
 function call(params: Record<string, unknown>, allowPrivateNetwork = false) {
-  return http.run(http.params.parse({ timeoutMs: 3000, ...params }), context(allowPrivateNetwork));
+  return http.run(http.params.parse({ timeoutMs: 3000, ...params }), nodeContext(allowPrivateNetwork));
 }
 
 let servers: SsrfServers;
@@ -329,7 +311,7 @@ describe('HTTP_ALLOW_PRIVATE and public hosts', () => {
   it('a cancel stops a request whose name is still being resolved', async () => {
     const controller = new AbortController();
     const reason = new Error('run cancelled');
-    const ctx = { ...context(false), signal: controller.signal };
+    const ctx = { ...nodeContext(false), signal: controller.signal };
     const pending = http.run(http.params.parse({ url: `http://hang.test:${P}/` }), ctx);
     await expect.poll(() => lookups).toEqual(['hang.test']);
     controller.abort(reason);
