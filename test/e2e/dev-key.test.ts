@@ -9,6 +9,7 @@ import { openDb } from '../../src/db/client.js';
 import { migrateDb } from '../../src/db/migrate.js';
 import { buildServer } from '../../src/server.js';
 import { pgliteTemplate } from '../helpers/db.js';
+import { postGraphql as post } from '../helpers/graphql-post.js';
 
 let dir: string;
 let starts = 0;
@@ -35,15 +36,6 @@ async function devStart<T>(use: (url: string, key: string) => Promise<T>): Promi
     await server.stop();
     await database.close();
   }
-}
-
-async function post(url: string, key: string, query: string, variables: Record<string, unknown> = {}) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await response.json()) as { data?: Record<string, any> | null; errors?: { extensions?: { code?: string } }[] };
 }
 
 const listKeys = '{ apiKeys { id name role revokedAt } }';

@@ -13,6 +13,7 @@ import { graphql } from '../gql/index.js';
 import { GetRun, createWorkflow, startRun, watchRun } from '../helpers/operations.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { adminToken, startTestServer, type TestServer } from '../helpers/server.js';
+import { postGraphql as post } from '../helpers/graphql-post.js';
 
 const Organization = graphql(`
   query Organization {
@@ -62,15 +63,6 @@ async function collectEvents(port: number, key: string, runId: string, afterSeq:
   } finally {
     await client.dispose();
   }
-}
-
-async function post(url: string, key: string, query: string, variables: Record<string, unknown> = {}) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await response.json()) as { data?: Record<string, any>; errors?: unknown[] };
 }
 
 describe('dev mode', () => {

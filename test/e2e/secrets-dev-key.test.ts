@@ -18,6 +18,7 @@ import { SecretDecryptionError } from '../../src/db/secret-cipher.js';
 import { ensureSecretsKey } from '../../src/secrets-key.js';
 import { buildServer, type StartedServer } from '../../src/server.js';
 import { pgliteTemplate } from '../helpers/db.js';
+import { postGraphql as post } from '../helpers/graphql-post.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 let dir: string;
@@ -56,15 +57,6 @@ async function devStart<T>(use: (s: DevStart) => Promise<T>): Promise<T> {
     await server.stop();
     await database.close();
   }
-}
-
-async function post(url: string, key: string, query: string, variables: Record<string, unknown> = {}) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await response.json()) as { data?: Record<string, any> | null; errors?: { extensions?: { code?: string } }[] };
 }
 
 /** `npm run secrets:rotate` on `dir` with only these settings (no DATABASE_URL, ADMIN_TOKEN or SECRETS_KEY from outside). */
