@@ -3,19 +3,20 @@
 import { Repeater } from 'graphql-yoga';
 import { findRun, listRuns } from '../db/queries/runs.js';
 import { findWorkflow } from '../db/queries/workflows.js';
-import { readBranches, readSteps } from '../db/run-reads.js';
-import type { Database } from '../db/client.js';
-import type { RunRow } from '../db/schema.js';
+import type { RunParts } from '../db/run-parts.js';
+import type { BranchRow, RunRow } from '../db/schema.js';
 import { runStatuses } from '../engine/index.js';
 import { builder } from './builder.js';
 import { keysetConnection } from './connections.js';
 import { organizationOf } from './context.js';
+import { loadersOf } from './loaders.js';
 import { ForbiddenError, NotFoundError } from './errors.js';
 import { BranchRef, RunConnection, RunRef, StepRef, WorkflowRef } from './refs.js';
 import { StoredDefinitionInvalidError } from '../runs/graphs.js';
 import { RunNotRetriableError, UnavailableError } from '../runs/run-service.js';
 import { GraphQLError } from 'graphql';
 import { liveFeedError } from './subscriptions.js';
+import { liveSlotOf } from './live-groups.js';
 import { fieldIssue, jsonIssue, ValidationError } from './validation.js';
 
 export const RunStatusEnum = builder.enumType('RunStatus', { values: runStatuses });
@@ -30,7 +31,7 @@ RunRef.implement({
     workflow: t.field({
       type: WorkflowRef,
       resolve: async (run, _args, context) => {
-        const workflow = await findWorkflow(context.services.database.db, run.organizationId, run.workflowId);
+        const workflow = await loadersOf(context).workflow(run.organizationId, run.workflowId);
         if (!workflow) throw new Error(`workflow ${run.workflowId} of run ${run.id} is missing`);
         return workflow;
       },
@@ -52,12 +53,12 @@ RunRef.implement({
     steps: t.field({
       type: [StepRef],
       description: 'One step per node, in the order they started (never-started ones last).',
-      resolve: (run, _args, context) => readSteps(context.services.database, run.id),
+      resolve: async (run, _args, context) => (await loadersOf(context).parts(run.id)).steps,
     }),
     branches: t.field({
       type: [BranchRef],
       description: 'Every branch the run started, in the order they started.',
-      resolve: (run, _args, context) => readBranchesWithNodes(context.services.database, run.id),
+      resolve: async (run, _args, context) => branchesWithNodes(await loadersOf(context).parts(run.id)),
     }),
   }),
 });
@@ -66,11 +67,9 @@ RunRef.implement({
  * A branch row holds its nodeIds as of its start and its finish (the engine does not rewrite a long
  * branch at every step); for a branch still running, the steps that name it tell the rest.
  */
-async function readBranchesWithNodes(database: Database, runId: string) {
-  const rows = await readBranches(database, runId);
-  if (!rows.some((branch) => branch.status === 'RUNNING')) return rows;
-  const steps = await readSteps(database, runId);
-  return rows.map((branch) => {
+function branchesWithNodes({ branches, steps }: RunParts): BranchRow[] {
+  if (!branches.some((branch) => branch.status === 'RUNNING')) return branches;
+  return branches.map((branch) => {
     if (branch.status !== 'RUNNING') return branch;
     const known = new Set(branch.nodeIds);
     const later = steps.filter((s) => s.branch === branch.id && s.status !== 'SKIPPED' && !known.has(s.nodeId));
@@ -192,9 +191,11 @@ builder.subscriptionField('runUpdates', (t) =>
     description: "Every status change of the organization's runs (of one workflow when workflowId is given).",
     authScopes: { viewer: true },
     args: { workflowId: t.arg.id() },
-    subscribe: (_root, args, context) => {
+    subscribe: (_root, args, context, info) => {
       const organizationId = organizationOf(context);
       const workflowId = args.workflowId == null ? null : String(args.workflowId);
+      const live = liveSlotOf(context); // one execution per update for the same operations (live-groups.ts)
+      if (live) return live.groups.runUpdates(context, info, workflowId);
       const updates = new Repeater<RunRow>(async (push, stop) => {
         const feed = context.services.pubsub.runs.subscribe(organizationId);
         void stop.then(() => feed.close());

@@ -1,5 +1,5 @@
 // Runs as rows: the idempotent insert, org-scoped reads and pages, and the unfinished runs after a crash.
-import { and, eq, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, type SQL } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { runs, runStatus, type RunRow } from '../schema.js';
 import { pageClauses, type PageRequest } from './cursor.js';
@@ -54,6 +54,16 @@ export async function findRun(db: Db, organizationId: string, id: string): Promi
     .where(and(eq(runs.id, id), eq(runs.organizationId, organizationId)))
     .limit(1);
   return row ?? null;
+}
+
+/** The runs of `ids` in the organization, in one statement (ids of other organizations are left out). */
+export async function findRuns(db: Db, organizationId: string, ids: readonly string[]): Promise<RunRow[]> {
+  const storable = ids.filter(isStorableText);
+  if (storable.length === 0) return [];
+  return db
+    .select()
+    .from(runs)
+    .where(and(eq(runs.organizationId, organizationId), inArray(runs.id, storable)));
 }
 
 /** One page of the organization's runs, newest first, optionally of one workflow and one status. */

@@ -1,5 +1,5 @@
 // Workflows and their versions, always within one organization; each update adds a version.
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { workflows, workflowVersions, type WorkflowRow } from '../schema.js';
 import { pageClauses, type PageRequest } from './cursor.js';
@@ -66,6 +66,16 @@ export async function findWorkflow(db: Db, organizationId: string, id: string): 
     .where(and(eq(workflows.id, id), eq(workflows.organizationId, organizationId)))
     .limit(1);
   return row ?? null;
+}
+
+/** The workflows of `ids` in the organization, in one statement (ids of other organizations are left out). */
+export async function findWorkflows(db: Db, organizationId: string, ids: readonly string[]): Promise<WorkflowRow[]> {
+  const storable = ids.filter(isStorableText);
+  if (storable.length === 0) return [];
+  return db
+    .select()
+    .from(workflows)
+    .where(and(eq(workflows.organizationId, organizationId), inArray(workflows.id, storable)));
 }
 
 /** The definition of one version (null when missing). */
