@@ -1,5 +1,6 @@
 // In-process pubsub for live run events and run updates, with a bounded queue per subscriber: one that
 // falls too far behind is dropped (its iterator throws SubscriberTooSlowError); publishers never block or throw.
+// Listeners are called synchronously instead (a live group fans out to its own bounded members).
 
 /** The subscriber's queue passed its bound and it was dropped; it should re-subscribe with afterSeq. */
 export class SubscriberTooSlowError extends Error {
@@ -21,6 +22,13 @@ export interface PubSub<T> {
   publish(topic: string, value: T): void;
   /** Starts buffering `topic` at once, before the first `next()`. */
   subscribe(topic: string): Subscription<T>;
+  /**
+   * Calls `listener` synchronously with every value published on `topic` until `close()`; `onEnd` runs
+   * when the pubsub closes. A listener counts as a subscriber and is never dropped.
+   */
+  listen(topic: string, listener: (value: T) => void, onEnd?: () => void): { close(): void };
+  /** Counts a subscriber dropped as too slow by a listener's own bound (see droppedCount). */
+  countDrop(topic: string): void;
   /** Subscribers per topic (or in total), for health and tests. */
   subscriberCount(topic?: string): number;
   /** Subscribers dropped as too slow since creation. */
@@ -42,6 +50,8 @@ export interface PubSubOptions {
 }
 
 interface Subscriber<T> {
+  listener?: (value: T) => void;
+  onEnd?: () => void;
   onDrop(error: SubscriberTooSlowError): void;
   queue: T[];
   head: number;
@@ -74,6 +84,7 @@ export function createPubSub<T>(options: PubSubOptions): PubSub<T> {
     }
     const waiting = subscriber.waiting;
     subscriber.waiting = null;
+    subscriber.onEnd?.();
     if (waiting && failure) waiting.reject(failure);
     else if (waiting) waiting.resolve({ value: undefined, done: true });
   }
@@ -83,6 +94,10 @@ export function createPubSub<T>(options: PubSubOptions): PubSub<T> {
       const set = topics.get(topic);
       if (!set) return;
       for (const subscriber of [...set]) {
+        if (subscriber.listener) {
+          subscriber.listener(value);
+          continue;
+        }
         if (subscriber.waiting) {
           const waiting = subscriber.waiting;
           subscriber.waiting = null;
@@ -143,6 +158,27 @@ export function createPubSub<T>(options: PubSubOptions): PubSub<T> {
         },
       };
       return iterator;
+    },
+
+    listen(topic, listener, onEnd) {
+      const subscriber: Subscriber<T> = {
+        listener, onDrop: () => {}, queue: [], head: 0, waiting: null, failure: null, done: false,
+        ...(onEnd ? { onEnd } : {}),
+      };
+      let set = topics.get(topic);
+      if (!set) topics.set(topic, (set = new Set()));
+      set.add(subscriber);
+      return {
+        close: () => {
+          delete subscriber.onEnd;
+          end(topic, subscriber, null);
+        },
+      };
+    },
+
+    countDrop(topic) {
+      dropped++;
+      options.onDrop?.(topic);
     },
 
     subscriberCount(topic) {

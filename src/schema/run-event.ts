@@ -11,6 +11,7 @@ import { builder } from './builder.js';
 import { organizationOf, type Context } from './context.js';
 import { RunEventRef, RunRef, StepRef } from './refs.js';
 import { liveFeedError } from './subscriptions.js';
+import { liveSlotOf } from './live-groups.js';
 
 export const RunEventTypeEnum = builder.enumType('RunEventType', { values: runEventTypes });
 
@@ -118,11 +119,15 @@ builder.subscriptionField('runEvents', (t) =>
       runId: t.arg.id({ required: true }),
       afterSeq: t.arg.int(),
     },
-    subscribe: async (_root, args, context) => {
+    subscribe: async (_root, args, context, info) => {
       const runId = String(args.runId);
       const run = await findRun(context.services.database.db, organizationOf(context), runId);
       if (!run) throw new GraphQLError(`run "${runId}" not found`, { extensions: { code: 'NOT_FOUND' } });
-      return context.services.streams.track(runEventStream(context, runId, Math.max(0, args.afterSeq ?? 0)));
+      const afterSeq = Math.max(0, args.afterSeq ?? 0);
+      // One execution per event for every subscriber sending the same operation (live-groups.ts).
+      const live = liveSlotOf(context);
+      if (live) return live.groups.runEvents(context, info, runId, afterSeq);
+      return context.services.streams.track(runEventStream(context, runId, afterSeq));
     },
     resolve: (event) => event,
   }),

@@ -9,6 +9,8 @@ import { schema } from './index.js';
 import { noteOperation } from './key-holds.js';
 import { isOriginAllowed } from '../origin-policy.js';
 import { limitPlugins } from './limits.js';
+import type { LiveGroups } from './live-groups.js';
+import { useLiveGroups } from './live-plugin.js';
 
 /** What graphql-ws operations bring into the context instead of an HTTP request. */
 export interface WsInitialContext {
@@ -21,7 +23,8 @@ query NodeTypes {
 }
 `;
 
-export function createBraidYoga(services: Services, options: { devApiKey?: string | undefined }) {
+/** `live`: subscriptions join live groups (one execution per event per group); without it, one per subscriber. */
+export function createBraidYoga(services: Services, options: { devApiKey?: string | undefined; live?: LiveGroups | undefined }) {
   const { config } = services;
   return createYoga<Record<string, unknown>, Context>({
     schema,
@@ -44,6 +47,7 @@ export function createBraidYoga(services: Services, options: { devApiKey?: strin
     plugins: [
       ...limitPlugins(config),
       useKeyLimits(services.limits),
+      ...(options.live ? [useLiveGroups(options.live)] : []),
     ],
     context: async (initial: YogaInitialContext & Partial<WsInitialContext>) => {
       const caller = initial.wsCaller ?? (await callerOfRequest(services, initial));

@@ -1,0 +1,110 @@
+// The two transports of a live member, each with the stream that stands for the subscription:
+// graphql-ws frames written straight to the socket's writer (the stream yields nothing and ends with
+// the member), and results yielded to yoga (SSE, graphql-sse), which serializes them itself.
+import type { ExecutionResult } from 'graphql';
+import type { Member, LiveSink } from './live-member.js';
+import { liveFeedError } from './subscriptions.js';
+import type { SocketWriter } from './ws-writer.js';
+
+/** Past this many bytes waiting on its socket, a member keeps its events instead of writing them. */
+export const socketHighWater = 256 * 1024;
+/** Results yoga has not taken yet, past which a member keeps its events. */
+const resultsHighWater = 64;
+
+type Done = IteratorResult<never, undefined>;
+const done: Done = { done: true, value: undefined };
+
+/** A subscription's `next` frames: `{"id":…,"type":"next","payload":<the group's payload>}`. */
+export function framesSink(writer: SocketWriter, id: string): LiveSink {
+  const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+  return {
+    write: (rendered) => writer.send(prefix + rendered.payload() + '}'),
+    ready: () => writer.buffered() < socketHighWater,
+    whenReady: (callback) => writer.onDrain(callback),
+  };
+}
+
+/** The stream of a member whose frames go to the socket: it yields nothing, and ends as the member does. */
+export function framesStream(member: Member<unknown>): AsyncIterableIterator<never> {
+  const ended = member.finished.then(
+    () => done,
+    (error: unknown) => Promise.reject(liveFeedError(error)),
+  );
+  ended.catch(() => {});
+  const stream: AsyncIterableIterator<never> = {
+    next: () => ended,
+    return: () => {
+      member.close();
+      return Promise.resolve(done);
+    },
+    throw: (error?: unknown) => {
+      member.close();
+      return Promise.reject(error);
+    },
+    [Symbol.asyncIterator]: () => stream,
+  };
+  return stream;
+}
+
+/** A sink of results and the stream yoga reads them from. */
+export function resultsSink(): { sink: LiveSink; stream(member: Member<unknown>): AsyncIterableIterator<ExecutionResult> } {
+  const results: ExecutionResult[] = [];
+  let head = 0;
+  let reader: { resolve(result: IteratorResult<ExecutionResult>): void; reject(error: unknown): void } | null = null;
+  let readyWaiters: (() => void)[] = [];
+  const sink: LiveSink = {
+    write(rendered) {
+      if (reader) {
+        const read = reader;
+        reader = null;
+        read.resolve({ done: false, value: rendered.result });
+      } else results.push(rendered.result);
+    },
+    ready: () => results.length - head < resultsHighWater,
+    whenReady: (callback) => readyWaiters.push(callback),
+  };
+  const stream = (member: Member<unknown>): AsyncIterableIterator<ExecutionResult> => {
+    let ended: Promise<IteratorResult<ExecutionResult>> | null = null;
+    void member.finished.then(
+      () => (ended = Promise.resolve(done)),
+      (error: unknown) => {
+        ended = Promise.reject(liveFeedError(error));
+        ended.catch(() => {});
+      },
+    ).then(() => {
+      if (reader && head === results.length) {
+        const read = reader;
+        reader = null;
+        ended!.then(read.resolve, read.reject);
+      }
+    });
+    const iterator: AsyncIterableIterator<ExecutionResult> = {
+      next() {
+        if (head < results.length) {
+          const value = results[head++]!;
+          if (head === results.length) {
+            results.length = 0;
+            head = 0;
+          }
+          const waiters = readyWaiters;
+          readyWaiters = [];
+          for (const waiter of waiters) waiter();
+          return Promise.resolve({ done: false, value });
+        }
+        if (ended) return ended;
+        return new Promise((resolve, reject) => (reader = { resolve, reject }));
+      },
+      return: () => {
+        member.close();
+        return Promise.resolve(done);
+      },
+      throw: (error?: unknown) => {
+        member.close();
+        return Promise.reject(error);
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
+  };
+  return { sink, stream };
+}
