@@ -22,6 +22,8 @@ import type { Services } from './schema/context.js';
 import { useGraphqlWs } from './schema/graphql-ws.js';
 import { createStreamTracker } from './schema/stream-tracker.js';
 import { createBraidYoga } from './schema/yoga.js';
+import { createLiveGroups } from './schema/live-groups.js';
+import { yogaMask } from './schema/live-render.js';
 import { createKeyCache } from './schema/auth.js';
 import { createAuthThrottle } from './schema/auth-throttle.js';
 import { createKeyLimits } from './schema/rate-limits.js';
@@ -36,6 +38,8 @@ export interface ServerDeps {
   processId?: string;
   /** Benchmarks only: `inline` evaluates expressions the previous, unbounded way (see createEngine). */
   expressionMode?: ExpressionMode;
+  /** Benchmarks only: `per-subscriber` executes and writes every live event per subscriber, as graphql-ws alone does. */
+  liveDelivery?: 'grouped' | 'per-subscriber';
   /** The window of RATE_LIMIT_PER_SECOND in ms (default 1000); tests widen it so that counts do not depend on timing. */
   rateLimitWindowMs?: number;
 }
@@ -125,7 +129,9 @@ export function buildServer(deps: ServerDeps): BraidServer {
   const limits = createKeyLimits({ config, database, ...(deps.rateLimitWindowMs ? { windowMs: deps.rateLimitWindowMs } : {}) });
   const services: Services = { config, database, registry, runs, pubsub, streams, keys, limits, authThrottle: createAuthThrottle(), secretsKey: config.secretsKey };
   let devApiKey: string | undefined;
-  let yoga = createBraidYoga(services, {});
+  const live = deps.liveDelivery === 'per-subscriber' ? undefined
+    : createLiveGroups({ pubsub, database, maxQueue: config.subscriberMaxQueue, mask: yogaMask(log) });
+  let yoga = createBraidYoga(services, { live });
 
   let draining = false;
   /** Responses not yet sent: once draining, each asks its keep-alive client to go elsewhere. */
@@ -214,7 +220,7 @@ export function buildServer(deps: ServerDeps): BraidServer {
         const devKey = await ensureDevKey(database.db, { dataDir: config.dataDir, organization: devOrganizationName });
         if (devKey.problem) log('dev mode: the key is new at every start', { problem: devKey.problem });
         devApiKey = devKey.secret;
-        yoga = createBraidYoga(services, { devApiKey });
+        yoga = createBraidYoga(services, { devApiKey, live });
       }
       let secretsKey: StartedServer['secretsKey'] = config.secretsKey ? 'SECRETS_KEY' : 'none';
       if (!config.secretsKey && !config.adminToken) {
@@ -228,7 +234,7 @@ export function buildServer(deps: ServerDeps): BraidServer {
       if (database.driver === 'postgres') {
         keyRevocations = await listenKeyRevocations(database, { onRevoked: (keyId) => keys.revoke(keyId), onListen: () => keys.clear() });
       }
-      ws = useGraphqlWs(wss, yoga, services);
+      ws = useGraphqlWs(wss, yoga, services, live);
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);
         http.listen(port, host, () => {
