@@ -32,8 +32,9 @@ export const settingsSchema = z.strictObject({
 });
 
 export const definitionSchema = z.strictObject({
-  nodes: z.array(nodeSchema).max(100_000),
-  edges: z.array(edgeSchema).max(200_000),
+  // Their length is bounded before parsing (graph-definition.ts), by a ceiling a process may raise.
+  nodes: z.array(nodeSchema),
+  edges: z.array(edgeSchema),
   settings: settingsSchema.default({ maxConcurrency: 64, errorStrategy: 'FAIL_FAST' }),
 });
 

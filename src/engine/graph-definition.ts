@@ -6,8 +6,29 @@ import { valueAt } from './json-walk.js';
 import type { NodeType } from './nodes/node-type.js';
 import { edgeLabel, nodeLabel, type IssueList } from './validation-issues.js';
 
-const MAX_NODES = 100_000;
-const MAX_EDGES = 200_000;
+/** The most nodes and edges a definition may have in this process (the engine's own ceiling). */
+export interface DefinitionLimits {
+  maxNodes: number;
+  maxEdges: number;
+}
+
+/** The ceiling unless a process raises it: what the engine is known to run within its memory. */
+export const defaultDefinitionLimits: Readonly<DefinitionLimits> = Object.freeze({ maxNodes: 100_000, maxEdges: 200_000 });
+
+let limits: Readonly<DefinitionLimits> = defaultDefinitionLimits;
+
+/**
+ * Sets this process's ceiling (a server configured for larger definitions raises it before serving);
+ * returns the previous one, to restore. Stored definitions compile under the same ceiling at startRun.
+ */
+export function setDefinitionLimits(next: DefinitionLimits): Readonly<DefinitionLimits> {
+  const previous = limits;
+  limits = Object.freeze({ ...next });
+  return previous;
+}
+
+/** The ceiling in force. */
+export const definitionLimits = (): Readonly<DefinitionLimits> => limits;
 
 /** What the graph rules need of a node: readable even when other fields of it are malformed. */
 export interface NodeView {
@@ -55,7 +76,7 @@ export function readDefinition(input: unknown, issues: IssueList): DefinitionRea
   }
   const { nodes, edges } = input;
   let tooBig = false;
-  for (const [key, list, max] of [['nodes', nodes, MAX_NODES], ['edges', edges, MAX_EDGES]] as const) {
+  for (const [key, list, max] of [['nodes', nodes, limits.maxNodes], ['edges', edges, limits.maxEdges]] as const) {
     if (Array.isArray(list) && list.length > max) {
       issues.add([key], null, `too many ${key}: ${list.length} (at most ${max})`);
       tooBig = true;
