@@ -1,6 +1,8 @@
 // The API keys this process knows of: keys found recently, by the hash of their secret; keys revoked
 // (here, or announced by another process), refused at once, with the sockets and SSE streams they
-// opened ended; and each key's last use, written at most once a minute off the request path.
+// opened ended; each key's last use, written at most once a minute off the request path; and the
+// organizations those keys belong to, read once per TTL instead of once per request.
+import type { OrganizationRow } from '../db/schema.js';
 import type { Auth } from './context.js';
 
 export interface KeyCacheOptions {
@@ -25,8 +27,14 @@ export interface KeyCache {
    */
   revoke(keyId: string): void;
   isRevoked(keyId: string): boolean;
-  /** Forgets every found key (after notifications of revocations may have been missed). */
+  /** Forgets every found key and organization (after notifications of revocations may have been missed). */
   clear(): void;
+  /** The organization `id` as read within the TTL, or undefined. */
+  organization(id: string, now: number): OrganizationRow | undefined;
+  /** Keeps an organization read from the database. */
+  setOrganization(organization: OrganizationRow, now: number): void;
+  /** Forgets the organization `id` (it changed or went away); idempotent. */
+  forgetOrganization(id: string): void;
   /** Calls `end` when `keyId` is revoked (at once if it already is); returns the release. */
   hold(keyId: string, end: () => void): () => void;
   /** `keyId` was used at `now`: written (later) when its last written use is older than useIntervalMs. */
@@ -42,6 +50,7 @@ export function createKeyCache(options: KeyCacheOptions = {}): KeyCache {
   const useIntervalMs = options.useIntervalMs ?? 60_000;
   const log = options.log ?? (() => {});
   const entries = new Map<string, { auth: Auth; expires: number }>();
+  const organizations = new Map<string, { organization: OrganizationRow; expires: number }>();
   // Revoked keys stay revoked: remembering the latest ones guards lookups that raced a revocation.
   const revoked = new Set<string>();
   const holders = new Map<string, Set<() => void>>();
@@ -94,7 +103,21 @@ export function createKeyCache(options: KeyCacheOptions = {}): KeyCache {
       }
     },
     isRevoked: (keyId) => revoked.has(keyId),
-    clear: () => entries.clear(),
+    clear() {
+      entries.clear();
+      organizations.clear();
+    },
+    organization(id, now) {
+      const entry = organizations.get(id);
+      if (entry && entry.expires > now) return entry.organization;
+      if (entry) organizations.delete(id);
+      return undefined;
+    },
+    setOrganization(organization, now) {
+      bounded(organizations, organization.id);
+      organizations.set(organization.id, { organization, expires: now + ttlMs });
+    },
+    forgetOrganization: (id) => void organizations.delete(id),
     hold(keyId, end) {
       if (revoked.has(keyId)) {
         end();

@@ -35,8 +35,14 @@ builder.queryField('organization', (t) =>
     description: "The caller's organization.",
     authScopes: { viewer: true },
     resolve: async (_root, _args, context) => {
-      const organization = await findOrganization(context.services.database.db, organizationOf(context));
+      const id = organizationOf(context);
+      const { keys, database } = context.services;
+      const now = Date.now();
+      const cached = keys.organization(id, now);
+      if (cached) return cached;
+      const organization = await findOrganization(database.db, id);
       if (!organization) throw new Error('the organization of an authenticated key is missing');
+      keys.setOrganization(organization, now);
       return organization;
     },
   }),

@@ -1,12 +1,42 @@
 // Runs as rows: the idempotent insert, org-scoped reads and pages, and the unfinished runs after a crash.
-import { and, eq, inArray, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client.js';
+import { preparedPer } from '../prepared.js';
 import { runs, runStatus, type RunRow } from '../schema.js';
 import { pageClauses, type PageRequest } from './cursor.js';
 import { isStorableText, newId } from './ids.js';
-import { ownedBy } from './leases.js';
 
 export type RunStatus = (typeof runStatus.enumValues)[number];
+
+const p = sql.placeholder;
+
+// The insert of every startRun, prepared: without a claim, and claimed by its process (epoch 1, the lease from now).
+const insertStatements = preparedPer((db) => {
+  const values = {
+    id: p('id'),
+    status: 'QUEUED' as const,
+    organizationId: p('organizationId'),
+    workflowId: p('workflowId'),
+    workflowVersion: p('workflowVersion'),
+    // Given as JSON text (null: SQL NULL, as an unprepared insert stores it).
+    input: sql`${p('input')}::jsonb`,
+    idempotencyKey: p('idempotencyKey'),
+  };
+  return {
+    unclaimed: db.insert(runs).values(values).onConflictDoNothing().returning().prepare('braid_insert_run'),
+    claimed: db
+      .insert(runs)
+      .values({
+        ...values,
+        owner: p('owner'),
+        leaseUntil: sql`now() + ${p('leaseMs')}::int * interval '1 millisecond'`,
+        epoch: 1,
+      })
+      .onConflictDoNothing()
+      .returning()
+      .prepare('braid_insert_run_claimed'),
+  };
+});
 
 /**
  * Inserts a QUEUED run, or with an idempotency key already used in the organization returns that
@@ -24,17 +54,14 @@ export async function insertRun(
   /** The process that drives the run from the start, holding its lease (epoch 1); none leaves it to dispatch. */
   claim?: { owner: string; leaseMs: number },
 ): Promise<{ run: RunRow; created: boolean }> {
-  const [inserted] = await db
-    .insert(runs)
-    .values({
-      id: newId('run'),
-      status: 'QUEUED',
-      ...values,
-      input: values.input ?? null,
-      ...(claim ? ownedBy(claim.owner, claim.leaseMs) : {}),
-    })
-    .onConflictDoNothing()
-    .returning();
+  const insert = insertStatements(db)[claim ? 'claimed' : 'unclaimed'];
+  const [inserted] = await insert.execute({
+    id: newId('run'),
+    ...values,
+    input: values.input == null ? null : JSON.stringify(values.input),
+    owner: claim?.owner ?? null,
+    leaseMs: claim?.leaseMs ?? null,
+  });
   if (inserted) return { run: inserted, created: true };
   if (values.idempotencyKey === null) throw new Error('insert into runs conflicted without an idempotency key');
   const [existing] = await db

@@ -1,6 +1,7 @@
 // Workflows and their versions, always within one organization; each update adds a version.
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
+import { preparedPer } from '../prepared.js';
 import { workflows, workflowVersions, type WorkflowRow } from '../schema.js';
 import { pageClauses, type PageRequest } from './cursor.js';
 import { isStorableText, newId } from './ids.js';
@@ -58,13 +59,19 @@ export async function updateWorkflow(
   });
 }
 
-export async function findWorkflow(db: Db, organizationId: string, id: string): Promise<WorkflowRow | null> {
-  if (!isStorableText(id)) return null;
-  const [row] = await db
+// Read by every startRun: prepared.
+const findStatement = preparedPer((db) =>
+  db
     .select()
     .from(workflows)
-    .where(and(eq(workflows.id, id), eq(workflows.organizationId, organizationId)))
-    .limit(1);
+    .where(and(eq(workflows.id, sql.placeholder('id')), eq(workflows.organizationId, sql.placeholder('organizationId'))))
+    .limit(1)
+    .prepare('braid_find_workflow'),
+);
+
+export async function findWorkflow(db: Db, organizationId: string, id: string): Promise<WorkflowRow | null> {
+  if (!isStorableText(id)) return null;
+  const [row] = await findStatement(db).execute({ id, organizationId });
   return row ?? null;
 }
 
