@@ -18,6 +18,7 @@ import { createPubSub } from './pubsub.js';
 import { listenKeyRevocations, type ServerPubSub } from './runs/event-feed.js';
 import { createGraphCache } from './runs/graphs.js';
 import { createRunService } from './runs/run-service.js';
+import { createRunSecretsSource } from './runs/run-secrets.js';
 import type { Services } from './schema/context.js';
 import { useGraphqlWs } from './schema/graphql-ws.js';
 import { createStreamTracker } from './schema/stream-tracker.js';
@@ -92,6 +93,8 @@ export function buildServer(deps: ServerDeps): BraidServer {
     database,
     pubsub,
     graphs: createGraphCache(database.db, registry),
+    // The key is read at use: in dev mode it is only known once the server started.
+    secrets: createRunSecretsSource(database.db, () => services.secretsKey),
     leaseMs: config.runLeaseMs,
     capacity: config.runCapacity,
     ...(deps.processId ? { processId: deps.processId } : {}),

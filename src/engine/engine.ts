@@ -10,6 +10,7 @@ import { builtinNodeTypes } from './nodes/index.js';
 import type { Log, NodeRegistry } from './nodes/node-type.js';
 import { runActorLogic } from './run-actor.js';
 import type { RestoredRun } from './scheduler.js';
+import type { RunSecrets } from './secret-refs.js';
 import type { RunStore } from './store.js';
 
 export interface EngineOptions {
@@ -46,6 +47,8 @@ export interface StartRunOptions {
   retries?: number;
   /** The run's stored state, when it ran before: it goes on from there instead of starting. */
   restored?: RestoredRun;
+  /** Its organization's secrets, when its workflow references any (`graph.secrets`). */
+  secrets?: RunSecrets;
 }
 
 /**
@@ -94,7 +97,7 @@ export function createEngine(options: EngineOptions): Engine {
   const live = new Map<string, { actor: RunActor; ended: Promise<RunEnd> }>();
   const expressions = createExpressionEvaluator({ log, ...options.expressions });
 
-  function startRun({ runId, graph, input, retries = 0, restored }: StartRunOptions): RunHandle {
+  function startRun({ runId, graph, input, retries = 0, restored, secrets }: StartRunOptions): RunHandle {
     if (live.has(runId)) throw new Error(`run ${runId} is already running`);
     let storeError: { error: unknown } | undefined;
     const commits = createCommitQueue(options.store, {
@@ -114,6 +117,7 @@ export function createEngine(options: EngineOptions): Engine {
         input,
         retries,
         restored,
+        secrets,
         deps: {
           clock,
           log,

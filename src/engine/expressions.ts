@@ -9,6 +9,7 @@ import { ExpressionLimitError } from './expression-limits.js';
 import { NonRetriableError } from './errors.js';
 import { findStrings, mapStrings } from './json-walk.js';
 import type { NodeType } from './nodes/node-type.js';
+import { secretReference, type SecretReader } from './secret-refs.js';
 import { mayHoldTemplate, parseTemplate, templateSources, wholeTemplate } from './template-syntax.js';
 
 /** What an expression sees: `$input`, `$nodes` and `$run` (the input is also the context `$`). */
@@ -53,24 +54,47 @@ function stringify(value: unknown): string {
   return value === undefined ? '' : JSON.stringify(value);
 }
 
-async function resolveString(text: string, scope: ExpressionScope, evaluator: ExpressionEvaluator, bounds?: EvaluationBounds): Promise<unknown> {
+/** How templates are resolved: where, under which bounds, and (in params that allow them) secrets. */
+interface Resolution {
+  evaluator: ExpressionEvaluator;
+  bounds: EvaluationBounds | undefined;
+  /** Set where `{{ $secrets.NAME }}` is allowed; elsewhere `$secrets` is an unbound variable. */
+  secrets: SecretReader | undefined;
+}
+
+/** The secret a template stands for, when secrets are allowed here and it is exactly `$secrets.NAME`. */
+const secretOf = (source: string, how: Resolution) => (how.secrets === undefined ? null : secretReference(source));
+
+async function resolveString(text: string, scope: ExpressionScope, how: Resolution): Promise<unknown> {
+  const { evaluator, bounds, secrets } = how;
   const whole = wholeTemplate(text);
-  if (whole !== null) return evaluator.evaluate(whole, scope, bounds);
-  let out = '';
+  if (whole !== null) {
+    const name = secretOf(whole, how);
+    return name === null ? evaluator.evaluate(whole, scope, bounds) : secrets!(name);
+  }
+  // Every other template first; the secrets are put in last, never seen by an expression.
+  const pieces: string[] = [];
+  const secretAt: [number, string][] = [];
+  let length = 0;
   for (const part of parseTemplate(text)) {
-    out += part.kind === 'text' ? part.text : stringify(await evaluator.evaluate(part.source, scope, bounds));
+    const name = part.kind === 'expression' ? secretOf(part.source, how) : null;
+    if (name !== null) secretAt.push([pieces.push('') - 1, name]);
+    else pieces.push(part.kind === 'text' ? part.text : stringify(await evaluator.evaluate(part.source, scope, bounds)));
+    length += pieces.at(-1)!.length;
     // Each part is bounded; a string of many parts is bounded as a whole too.
-    if (out.length > evaluator.limits.resultBytes) {
+    if (length > evaluator.limits.resultBytes) {
       throw new ExpressionLimitError('result', `the text is longer than ${evaluator.limits.resultBytes} bytes (EXPRESSION_RESULT_BYTES)`);
     }
   }
-  return out;
+  for (const [index, name] of secretAt) pieces[index] = await secrets!(name);
+  return pieces.join('');
 }
 
 /**
  * A copy of `value` with the templates of every string resolved: `{{ expr }}` parts are replaced by
  * the value as text; a string that is one whole `{{ expr }}` takes the value with its type
- * (`undefined` drops an object key). `at` prefixes the path named in error messages.
+ * (`undefined` drops an object key). `at` prefixes the path named in error messages. With `secrets`,
+ * each `{{ $secrets.NAME }}` becomes the secret's value, after the other templates of its string.
  */
 export async function resolveTemplates(
   value: unknown,
@@ -78,14 +102,16 @@ export async function resolveTemplates(
   at: readonly string[] = [],
   evaluator: ExpressionEvaluator = inThread,
   bounds?: EvaluationBounds,
+  secrets?: SecretReader,
 ): Promise<unknown> {
   const found = findStrings(value, mayHoldTemplate);
+  const how: Resolution = { evaluator, bounds, secrets };
   if (found.length === 0) return value;
   const resolved = new Map<string, unknown>();
   for (const { text, path } of found) {
     if (resolved.has(text)) continue;
     try {
-      resolved.set(text, await resolveString(text, scope, evaluator, bounds));
+      resolved.set(text, await resolveString(text, scope, how));
     } catch (error) {
       const where = [...at, ...path].join('.') || 'value';
       const message = `template in ${where}: ${(error as Error).message}`;
@@ -117,8 +143,9 @@ export function describeZodIssues(issues: readonly z.core.$ZodIssue[], prefix = 
 
 /**
  * What the engine calls before a handler: resolves the templates of every param except the
- * node type's `expressionParams`, then parses the result with the type's schema (defaults filled).
- * Throws NonRetriableError naming the param when a template fails or the params do not fit.
+ * node type's `expressionParams` (and, given `secrets`, the secret references of its `secretParams`),
+ * then parses the result with the type's schema (defaults filled). Throws NonRetriableError naming
+ * the param when a template fails, a secret is missing or the params do not fit.
  */
 export async function prepareParams<P>(
   nodeType: NodeType<P>,
@@ -126,11 +153,13 @@ export async function prepareParams<P>(
   scope: ExpressionScope,
   evaluator: ExpressionEvaluator = inThread,
   bounds?: EvaluationBounds,
+  secrets?: SecretReader,
 ): Promise<P> {
   const bare = new Set(nodeType.expressionParams ?? []);
   const entries: [string, unknown][] = [];
   for (const [key, value] of Object.entries(rawParams ?? {})) {
-    const resolved = bare.has(key) ? value : await resolveTemplates(value, scope, ['params', key], evaluator, bounds);
+    const secretsHere = secrets && nodeType.secretParams?.includes(key) ? secrets : undefined;
+    const resolved = bare.has(key) ? value : await resolveTemplates(value, scope, ['params', key], evaluator, bounds, secretsHere);
     if (resolved !== undefined) entries.push([key, resolved]);
   }
   const parsed = nodeType.params.safeParse(Object.fromEntries(entries));

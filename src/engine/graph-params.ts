@@ -1,8 +1,10 @@
 // Checking one node's params against its type before any run: the type's schema (a whole `{{ }}`
-// string may stand for any value), every expression and template parses, and the handles they imply.
+// string may stand for any value), every expression and template parses, secrets are referenced only
+// where they may be, and the handles the params imply.
 import { checkExpression, templateExpressions } from './expressions.js';
 import type { NodeView } from './graph-definition.js';
 import { mapStrings, valueAt } from './json-walk.js';
+import { BARE_EXPRESSION_MISUSE, mentionsSecrets, secretMisuse } from './secret-refs.js';
 import type { NodeType } from './nodes/node-type.js';
 import { mayHoldTemplate, wholeTemplate } from './template-syntax.js';
 import { nodeLabel, q, type IssueList } from './validation-issues.js';
@@ -41,6 +43,7 @@ export function checkNodeParams(
     if (bare.has(key)) {
       const error = typeof value === 'string' && value !== '' ? checkExpression(value) : null;
       if (error !== null) report(issues, node, [key], `expression does not parse: ${error}`);
+      else if (typeof value === 'string' && mentionsSecrets(value)) report(issues, node, [key], BARE_EXPRESSION_MISUSE);
       continue;
     }
     if (typeof value === 'string' ? !mayHoldTemplate(value) : typeof value !== 'object' || value === null) continue;
@@ -48,7 +51,9 @@ export function checkNodeParams(
       hasTemplates = true;
       const error = checkExpression(source);
       const shown = source.length > 60 ? `${source.slice(0, 57)}...` : source;
+      const misuse = error === null ? secretMisuse(source, key, nodeType) : null;
       if (error !== null) report(issues, node, [key, ...path], `template {{ ${shown} }} does not parse: ${error}`);
+      else if (misuse !== null) report(issues, node, [key, ...path], `template {{ ${shown} }}: ${misuse}`);
       else if (nodeType.handles) {
         const text = `a ${nodeType.type} node's params decide its handles and cannot hold templates`;
         report(issues, node, [key, ...path], text);

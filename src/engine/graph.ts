@@ -5,6 +5,7 @@ import { readDefinition, type EdgeView, type NodeView } from './graph-definition
 import { checkNodeParams } from './graph-params.js';
 import { duplicateEdges, findCycles, unreachable, type Cycle } from './graph-topology.js';
 import type { NodeRegistry, NodeType } from './nodes/node-type.js';
+import { paramSecrets } from './secret-refs.js';
 import { createIssueList, edgeLabel, nodeLabel, q, type IssueList } from './validation-issues.js';
 
 /** A node with its edges resolved; `index` is its position in `WorkflowGraph.nodes`. */
@@ -34,6 +35,8 @@ export interface WorkflowGraph {
   byId: ReadonlyMap<string, GraphNode>;
   edges: GraphEdge[];
   triggers: GraphNode[];
+  /** The names of the secrets its http nodes reference, sorted: what a run of it uses (`Run.secretsUsed`). */
+  secrets: readonly string[];
 }
 
 export type ValidationResult = { ok: true; graph: WorkflowGraph } | { ok: false; issues: ValidationIssue[] };
@@ -187,5 +190,7 @@ function buildGraph(definition: WorkflowDefinition, views: ReadonlyMap<string, N
     return graphEdge;
   });
   const triggers = nodes.filter((node) => node.definition.type === 'trigger');
-  return { definition, settings: definition.settings, nodes, byId, edges, triggers };
+  const secrets = new Set<string>();
+  for (const node of nodes) paramSecrets(node.definition.params, node.nodeType, secrets);
+  return { definition, settings: definition.settings, nodes, byId, edges, triggers, secrets: [...secrets].sort() };
 }

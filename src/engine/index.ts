@@ -36,4 +36,6 @@ export {
   type StepState,
   type StepStatus,
 } from './events.js';
+export { createRedactor, type Redactor } from './redaction.js';
+export { MAX_SECRET_NAME_LENGTH, SECRET_NAME_PATTERN, type RunSecrets } from './secret-refs.js';
 export { definitionSchema, type WorkflowDefinition, type WorkflowDefinitionInput } from './definition.js';

@@ -49,10 +49,10 @@ export function findStrings(value: unknown, test: (text: string) => boolean): Fo
 }
 
 /**
- * A copy of `value` with every string replaced by `map(text)`. A replacement of `undefined` drops
- * the key from an object and becomes `null` in an array, as JSON would.
+ * A copy of `value` with every string replaced by `map(text)` (and every object key by `mapKey(key)`).
+ * A replacement of `undefined` drops the key from an object and becomes `null` in an array, as JSON would.
  */
-export function mapStrings(value: unknown, map: (text: string) => unknown): unknown {
+export function mapStrings(value: unknown, map: (text: string) => unknown, mapKey?: (key: string) => string): unknown {
   const stack: [Container, Container][] = [];
   const convert = (child: unknown): unknown => {
     if (typeof child === 'string') return map(child);
@@ -71,7 +71,7 @@ export function mapStrings(value: unknown, map: (text: string) => unknown): unkn
         const out = convert(child);
         // defineProperty: a plain assignment to "__proto__" would set the prototype instead.
         if (out === undefined) continue;
-        Object.defineProperty(target, key, { value: out, enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(target, mapKey ? mapKey(key) : key, { value: out, enumerable: true, writable: true, configurable: true });
       }
     }
   }

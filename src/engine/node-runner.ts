@@ -10,7 +10,9 @@ import { prepareParams, templateExpressions, type ExpressionScope } from './expr
 import type { GraphNode } from './graph.js';
 import { findUnstorable } from './json-walk.js';
 import type { Log, NodeContext, NodeResult } from './nodes/node-type.js';
+import type { Redactor } from './redaction.js';
 import type { NodeOutcome } from './scheduler.js';
+import type { SecretReader } from './secret-refs.js';
 
 /** What every node of one run shares (one object per run, not per node). */
 export interface RunShared {
@@ -25,6 +27,10 @@ export interface RunShared {
   allowPrivateNetwork: boolean;
   /** Evaluates expressions and templates (in bounded workers, or inline when provably cheap). */
   expressions: ExpressionEvaluator;
+  /** Reads the secrets `{{ $secrets.NAME }}` stands for (in the params of types that allow them). */
+  secrets: SecretReader;
+  /** Redacts the values of the secrets the run used (applied by the run actor to outputs and errors). */
+  redactor: Redactor;
   /** Jitter source in [0, 1). */
   random: () => number;
   /** How many times the run was retried (`Run.retries`): part of every http request's Idempotency-Key. */
@@ -132,7 +138,7 @@ function callHandler(task: NodeRunInput, stop: StopToken, attempt: number): Prom
   if (params !== null) return invoke(task, stop, attempt, params);
   // The templates of one node share one time bound (its timeoutMs, else EXPRESSION_TIMEOUT_MS).
   const bounds = expressionBounds(task, () => stopSignal(stop));
-  return prepareParams(node.nodeType, node.definition.params, scopeOf(task), task.run.expressions, bounds).then((prepared) =>
+  return prepareParams(node.nodeType, node.definition.params, scopeOf(task), task.run.expressions, bounds, task.run.secrets).then((prepared) =>
     invoke(task, stop, attempt, prepared),
   );
 }
@@ -238,6 +244,7 @@ function createContext(
   ctx.allowPrivateNetwork = run.allowPrivateNetwork;
   ctx.idempotencyKey = `${run.runId}:${node.id}:${run.retries}`;
   ctx.wait = (ms) => durableWait(task, ctx, ms);
+  ctx.redact = run.redactor.text;
   ctx[stopKey] = stop;
   ctx[attemptSignalKey] = signal;
   return ctx;

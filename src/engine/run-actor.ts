@@ -4,14 +4,16 @@
 // copied state, so a step costs the same with 10 or 10,000 siblings (measured in BENCHMARKS.md).
 import { createActor, type ActorLogic, type ActorScope, type AnyActorRef, type Snapshot } from 'xstate';
 import type { Clock } from './clock.js';
-import { describeError } from './errors.js';
+import { describeError, NonRetriableError } from './errors.js';
 import type { RunCommit, RunState } from './events.js';
 import type { ExpressionEvaluator } from './expression-evaluator.js';
 import type { GraphNode, WorkflowGraph } from './graph.js';
 import { nodeActorLogic, type NodeActorOutput, type NodeRetryingEvent } from './node-actor.js';
 import type { RunShared } from './node-runner.js';
 import type { Log } from './nodes/node-type.js';
-import { createScheduler, type RestoredRun, type Scheduler } from './scheduler.js';
+import { createRedactor, type Redactor } from './redaction.js';
+import { createScheduler, type NodeOutcome, type RestoredRun, type Scheduler } from './scheduler.js';
+import type { RunSecrets, SecretReader } from './secret-refs.js';
 
 /** What a run needs from its engine. */
 export interface RunDeps {
@@ -38,6 +40,8 @@ export interface RunInput {
   retries: number;
   /** The stored state to go on from, when the run ran before (in this process or another). */
   restored?: RestoredRun | undefined;
+  /** Its organization's secrets, when its workflow references any. */
+  secrets?: RunSecrets | undefined;
   deps: RunDeps;
 }
 
@@ -79,11 +83,14 @@ type Scope = ActorScope<RunSnapshot, RunEvent>;
 export const runActorLogic: ActorLogic<RunSnapshot, RunEvent, RunInput> = {
   getInitialSnapshot: ({ self }, input) => {
     const { runId, graph, deps } = input;
-    const scheduler = createScheduler({ runId, graph, input: input.input, now: deps.clock.now, restored: input.restored });
+    const redactor = createRedactor();
+    for (const [name, value] of input.secrets?.known ?? []) redactor.add(name, value);
+    const runInput = redactor.redact(input.input);
+    const scheduler = createScheduler({ runId, graph, input: runInput, now: deps.clock.now, restored: input.restored });
     const shared: RunShared = {
       runId,
-      runInput: input.input,
-      expressionRun: { id: runId, input: input.input },
+      runInput,
+      expressionRun: { id: runId, input: runInput },
       outputs: scheduler.outputs,
       clock: deps.clock,
       log: deps.log,
@@ -93,7 +100,10 @@ export const runActorLogic: ActorLogic<RunSnapshot, RunEvent, RunInput> = {
       retries: input.retries,
       holds: deps.holds,
       onLost: () => self.send({ type: 'run.detach' }),
-      onRetry: (node, failedAttempt, error, retryAt) => self.send({ type: 'node.retrying', node, failedAttempt, error, retryAt }),
+      secrets: secretReader(input.secrets ?? noSecrets, redactor),
+      redactor,
+      onRetry: (node, failedAttempt, error, retryAt) =>
+        self.send({ type: 'node.retrying', node, failedAttempt, error: redactor.text(error), retryAt }),
       onWait: (node, wakeAt) => self.send({ type: 'node.waiting', node, wakeAt }),
     };
     return {
@@ -150,7 +160,8 @@ export const runActorLogic: ActorLogic<RunSnapshot, RunEvent, RunInput> = {
     } else if ('output' in event) {
       const { node, outcome } = event.output;
       snapshot.actors[node.index] = undefined;
-      const { launches, aborts } = scheduler.settle(node, outcome);
+      // Redacted before successors see it and before it is stored.
+      const { launches, aborts } = scheduler.settle(node, redactOutcome(snapshot.shared.redactor, outcome));
       abort(snapshot, scope, aborts);
       if (launches.length > 0 && !snapshot.input.deps.holds()) {
         flush(snapshot);
@@ -172,6 +183,25 @@ export const runActorLogic: ActorLogic<RunSnapshot, RunEvent, RunInput> = {
   // Durable state is the rows, never an XState snapshot (its format changes between XState versions).
   getPersistedSnapshot: ({ input: _i, scheduler: _s, actors: _a, shared: _sh, timer: _t, ...snapshot }) => snapshot,
 };
+
+/** A run given no secrets: every reference is to a secret that does not exist. */
+const noSecrets: RunSecrets = { known: new Map(), read: () => Promise.resolve(null) };
+
+/** Reads the run's secrets for its http nodes; every value read is redacted from then on. */
+function secretReader(secrets: RunSecrets, redactor: Redactor): SecretReader {
+  return async (name) => {
+    const value = await secrets.read(name);
+    if (value === null) throw new NonRetriableError(`secret ${JSON.stringify(name)} does not exist`);
+    redactor.add(name, value);
+    return value;
+  };
+}
+
+function redactOutcome(redactor: Redactor, outcome: NodeOutcome): NodeOutcome {
+  if (!redactor.active) return outcome;
+  if (outcome.status === 'FAILED') return { status: 'FAILED', error: redactor.text(outcome.error) };
+  return { ...outcome, output: redactor.redact(outcome.output) };
+}
 
 /** Ends the run actor without storing anything more: its rows stay as they are, for another process. */
 function detach(snapshot: RunSnapshot, scope: Scope): RunSnapshot {

@@ -11,6 +11,7 @@ import type { GraphCache } from './graphs.js';
 import { StoredDefinitionInvalidError } from './graphs.js';
 import type { Leases } from './leases.js';
 import { restoredRun } from './restored-run.js';
+import type { RunSecretsSource } from './run-secrets.js';
 
 export interface RunDriver {
   /** Runs driven here now. */
@@ -41,6 +42,8 @@ export function createRunDriver(deps: {
   leases: Leases;
   feed: EventFeed;
   pubsub: ServerPubSub;
+  /** The secrets of a run's organization, for runs whose workflow references any. */
+  secrets: RunSecretsSource;
   /** A run left: a slot freed. */
   onRunLeft(): void;
   log: Log;
@@ -112,8 +115,10 @@ export function createRunDriver(deps: {
     }
     leases.hold(run.id, epoch);
     let graph;
+    let secrets;
     try {
       graph = await deps.graphs.get(run.workflowId, run.workflowVersion);
+      if (graph.secrets.length > 0) secrets = await deps.secrets(run.organizationId, graph.secrets);
     } catch (error) {
       leases.forget(run.id);
       const reason = error instanceof StoredDefinitionInvalidError ? error.message : String(error);
@@ -122,7 +127,14 @@ export function createRunDriver(deps: {
     }
     let handle;
     try {
-      handle = engine.startRun({ runId: run.id, graph, input: run.input, retries: run.retries, ...(restored ? { restored } : {}) });
+      handle = engine.startRun({
+        runId: run.id,
+        graph,
+        input: run.input,
+        retries: run.retries,
+        ...(restored ? { restored } : {}),
+        ...(secrets ? { secrets } : {}),
+      });
     } catch (error) {
       leases.forget(run.id);
       throw error;

@@ -8,13 +8,14 @@ import { reopenRun } from '../db/queries/run-reopen.js';
 import { readSteps } from '../db/run-reads.js';
 import type { Database } from '../db/client.js';
 import type { RunRow, WorkflowRow } from '../db/schema.js';
-import { finalRunStatuses, stepsToRetry, type Engine, type Log, type RunCommit } from '../engine/index.js';
+import { createRedactor, finalRunStatuses, stepsToRetry, type Engine, type Log, type RunCommit, type RunSecrets } from '../engine/index.js';
 import { createDispatcher } from './dispatcher.js';
 import { channels, createPostgresFeed, soloFeed, type EventFeed, type ServerPubSub } from './event-feed.js';
-import type { GraphCache } from './graphs.js';
+import { StoredDefinitionInvalidError, type GraphCache } from './graphs.js';
 import { createLeases, type Leases } from './leases.js';
 import { restoredRun } from './restored-run.js';
 import { createRunDriver } from './run-driver.js';
+import type { RunSecretsSource } from './run-secrets.js';
 import { waitForFinalEvent } from './final-event.js';
 
 export const cancelReason = 'cancelled by request';
@@ -48,6 +49,8 @@ export interface RunService {
   drain(graceMs: number): Promise<void>;
   /** Runs driven by this process now. */
   readonly liveRuns: number;
+  /** The names of the secrets `run` uses (those its workflow version references), sorted. */
+  secretsUsed(run: RunRow): Promise<readonly string[]>;
 }
 
 export interface RunServiceOptions {
@@ -61,12 +64,21 @@ export interface RunServiceOptions {
     holds(runId: string): boolean;
     notify?: { channel: string; sender: string };
   }): Engine;
+  /** The secrets of an organization, for runs whose workflow references any. */
+  secrets: RunSecretsSource;
   leaseMs: number;
   /** Most runs this process drives at once. */
   capacity: number;
   /** This process's id in `runs.owner` (and in its PostgreSQL `application_name`, `braid:<id>`); random by default. */
   processId?: string;
   log: Log;
+}
+
+/** `input` with the values of the secrets read for its run replaced by `[secret:NAME]`. */
+function redactedInput(secrets: RunSecrets, input: unknown): unknown {
+  const redactor = createRedactor();
+  for (const [name, value] of secrets.known) redactor.add(name, value);
+  return redactor.redact(input);
 }
 
 export function createRunService(options: RunServiceOptions): RunService {
@@ -103,6 +115,7 @@ export function createRunService(options: RunServiceOptions): RunService {
   const driver = createRunDriver({
     database,
     graphs: options.graphs,
+    secrets: options.secrets,
     leases,
     feed,
     pubsub,
@@ -164,10 +177,22 @@ export function createRunService(options: RunServiceOptions): RunService {
       return driver.size;
     },
 
+    async secretsUsed(run) {
+      try {
+        return (await options.graphs.get(run.workflowId, run.workflowVersion)).secrets;
+      } catch (error) {
+        // A version that no longer compiles could not have started: it used nothing.
+        if (error instanceof StoredDefinitionInvalidError) return [];
+        throw error;
+      }
+    },
+
     async start({ organizationId, workflow, input, idempotencyKey }) {
       if (!accepting) throw new UnavailableError();
       // Compiled before anything is written: a definition that no longer compiles stores nothing.
-      await options.graphs.get(workflow.id, workflow.version);
+      const graph = await options.graphs.get(workflow.id, workflow.version);
+      // An input holding a secret's value is stored redacted, as the run will see it.
+      if (graph.secrets.length > 0) input = await redactedInput(await options.secrets(organizationId, graph.secrets), input);
       const claim = claimFor();
       try {
         const { run, created } = await insertRun(

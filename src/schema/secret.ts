@@ -2,13 +2,14 @@
 // secrets (VIEWER). Values are encrypted before they reach the database.
 import { GraphQLError } from 'graphql';
 import { deleteSecret, insertSecret, listSecrets, updateSecret, type SecretInfo } from '../db/queries/secrets.js';
+import { MAX_SECRET_NAME_LENGTH, SECRET_NAME_PATTERN } from '../engine/index.js';
 import { builder } from './builder.js';
 import { organizationOf, type Context } from './context.js';
 import { NotFoundError } from './errors.js';
 import { fieldIssue, ValidationError } from './validation.js';
 
-const namePattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
-export const maxSecretNameLength = 64;
+const namePattern = SECRET_NAME_PATTERN;
+const maxSecretNameLength = MAX_SECRET_NAME_LENGTH;
 /** Largest value, in bytes of UTF-8. */
 export const maxSecretValueBytes = 64 * 1024;
 

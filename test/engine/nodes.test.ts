@@ -30,6 +30,7 @@ function context(overrides: Partial<NodeContext> = {}): NodeContext {
     allowPrivateNetwork: true,
     idempotencyKey: 'run-1:node:0',
     wait: (ms) => clock.sleep(ms, signal),
+    redact: (text) => text,
     ...overrides,
   };
 }

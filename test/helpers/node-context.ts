@@ -18,5 +18,6 @@ export function nodeContext(allowPrivateNetwork = true): NodeContext {
     allowPrivateNetwork,
     idempotencyKey: 'run-1:node:0',
     wait: (ms) => systemClock.sleep(ms, signal),
+    redact: (text) => text,
   };
 }

@@ -1,6 +1,6 @@
 // Secrets of an organization: inserted, replaced, deleted and listed by name, the value only ever
 // encrypted (secret-cipher.ts); read decrypted for use; re-encrypted under a new key all at once.
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { secrets, type SecretRow } from '../schema.js';
 import { decryptSecret, encryptSecret, SecretDecryptionError } from '../secret-cipher.js';
@@ -51,6 +51,24 @@ export function listSecrets(db: Db, organizationId: string): Promise<SecretInfo[
 export async function readSecretValue(db: Db, key: Buffer, organizationId: string, name: string): Promise<string | null> {
   const [row] = await db.select().from(secrets).where(inOrganization(organizationId, name)).limit(1);
   return row ? decryptSecret(key, { organizationId, name }, row) : null;
+}
+
+/**
+ * The values of the secrets of `organizationId` among `names` that exist and decrypt with `key`, by
+ * name, in one statement (what a run redacts from its first step).
+ */
+export async function readSecretValues(db: Db, key: Buffer, organizationId: string, names: readonly string[]): Promise<Map<string, string>> {
+  const values = new Map<string, string>();
+  if (names.length === 0) return values;
+  const rows = await db.select().from(secrets).where(and(eq(secrets.organizationId, organizationId), inArray(secrets.name, [...names])));
+  for (const row of rows) {
+    try {
+      values.set(row.name, decryptSecret(key, row, row));
+    } catch (error) {
+      if (!(error instanceof SecretDecryptionError)) throw error;
+    }
+  }
+  return values;
 }
 
 /**

@@ -71,9 +71,10 @@ export async function readResponse(response: Response): Promise<HttpOutput> {
  * The error for a status ≥ 400: retriable for 408, 429 and 5xx (with `retryAfterMs` from
  * `Retry-After` on 429 and 503), NonRetriableError for the other 4xx.
  */
-export function statusError(request: string, output: HttpOutput, now: number): NodeExecutionError {
+export function statusError(request: string, output: HttpOutput, now: number, redact: (text: string) => string): NodeExecutionError {
   const { body } = output;
-  const detail = body === null ? '' : typeof body === 'string' ? body : JSON.stringify(body);
+  // Redacted before it is cut: a cut through a secret's value would leave part of it behind.
+  const detail = redact(body === null ? '' : typeof body === 'string' ? body : JSON.stringify(body));
   const snippet = detail ? `: ${detail.length > 200 ? `${detail.slice(0, 200)}...` : detail}` : '';
   const message = `${request} responded ${output.status}${snippet}`;
   const { status } = output;

@@ -138,6 +138,7 @@ export function createHttpNodeType(options: HttpNodeOptions = {}): NodeType<Http
     type: 'http',
     description: 'Sends an HTTP request; outputs { status, headers, body } (body parsed when JSON).',
     params: paramsSchema,
+    secretParams: ['url', 'headers', 'query', 'body'],
     run: async (params, ctx) => {
       ctx.signal.throwIfAborted();
       const request = buildRequest(params);
@@ -148,7 +149,7 @@ export function createHttpNodeType(options: HttpNodeOptions = {}): NodeType<Http
       const signal = timer.signal ? AbortSignal.any([ctx.signal, timer.signal]) : ctx.signal;
       try {
         const output = await readResponse(await send(request, ctx, dispatchers, Object.keys(params.headers), signal));
-        if (params.failOnHttpError && output.status >= 400) throw statusError(label, output, ctx.clock.now());
+        if (params.failOnHttpError && output.status >= 400) throw statusError(label, output, ctx.clock.now(), ctx.redact);
         return { output };
       } catch (error) {
         if (ctx.signal.aborted) throw ctx.signal.reason;

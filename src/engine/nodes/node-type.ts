@@ -29,6 +29,12 @@ export interface NodeContext {
    */
   idempotencyKey: string;
   /**
+   * `text` with every value of a secret this run used replaced by `[secret:NAME]`. The engine redacts
+   * outputs and errors itself; a handler that shortens text it reports redacts it first, so that no
+   * cut leaves part of a value behind.
+   */
+  redact(text: string): string;
+  /**
    * A durable wait: sleeps `ms` (cut short when the signal aborts). Its deadline is stored, so a node
    * resumed after a crash or a shutdown waits only for what is left of it.
    */
@@ -49,6 +55,8 @@ export interface NodeType<P = any> {
   params: z.ZodType<P>;
   /** Names of params that hold a bare JSONata expression (evaluated by the handler, never templated). */
   expressionParams?: readonly string[];
+  /** Names of params that may hold `{{ $secrets.NAME }}` (substituted after every other template). */
+  secretParams?: readonly string[];
   /** The handles its outgoing edges must name; absent for types whose edges name none. */
   handles?(params: P): readonly string[];
   run(params: P, ctx: NodeContext): Promise<NodeResult>;
