@@ -2,7 +2,7 @@
 // One parameter instead of one per value keeps clear of Postgres' 65,535-parameter limit, and the SQL
 // text does not depend on the number of rows, so each statement is prepared once (postgres.js
 // `prepare: true` would otherwise keep one prepared statement per distinct row count).
-import { sql, type SQL } from 'drizzle-orm';
+import { sql, type Placeholder, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 
 /** Columns by property name, as `getTableColumns(table)` returns them. */
@@ -10,10 +10,10 @@ export type Columns = Record<string, PgColumn>;
 
 /**
  * `json_to_recordset($1::json) as <alias>(<"prop"> <sql type>, …)`: a FROM item yielding `rows`
- * (a JSON array of objects keyed by property name) as typed columns. Missing keys and JSON nulls
+ * (a JSON array of objects keyed by property name, or a placeholder for it) as typed columns. Missing keys and JSON nulls
  * become SQL NULL; a jsonb column takes the nested JSON value as it is.
  */
-export function recordsetSource(columns: Columns, json: string, alias: string): SQL {
+export function recordsetSource(columns: Columns, json: string | Placeholder, alias: string): SQL {
   const definitions = Object.entries(columns).map(
     ([property, column]) => sql`${sql.identifier(property)} ${sql.raw(column.getSQLType())}`,
   );
@@ -21,7 +21,7 @@ export function recordsetSource(columns: Columns, json: string, alias: string): 
 }
 
 /** `select <alias>."prop", … from <recordsetSource>`: the columns in order, ready for `insert().select()`. */
-export function recordsetSelect(columns: Columns, json: string, alias = 'r'): SQL {
+export function recordsetSelect(columns: Columns, json: string | Placeholder, alias = 'r'): SQL {
   const selected = Object.keys(columns).map((property) => sql`${sql.identifier(alias)}.${sql.identifier(property)}`);
   return sql`select ${sql.join(selected, sql`, `)} from ${recordsetSource(columns, json, alias)}`;
 }

@@ -89,7 +89,7 @@ export function createRunStore(database: Database, options: RunStoreOptions = {}
     for (let backoff = 50; ; backoff = Math.min(backoff * 2, 2000)) {
       const started = performance.now();
       try {
-        const lost = await writeBatchTransaction(database.db, commits, { maxChars, epochOf: options.epochOf, notify: options.notify });
+        const lost = await writeBatchTransaction(database, commits, { maxChars, epochOf: options.epochOf, notify: options.notify });
         counters.transactions++;
         notify({ commits, durationMs: performance.now() - started });
         return { lost };

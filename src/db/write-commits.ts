@@ -1,11 +1,13 @@
 // Writes a batch of run commits in one transaction: one statement per table (per chunk), not per row;
 // fenced by the runs' lease epochs and announced with NOTIFY when asked.
-import { eq, getTableColumns, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
-import { rowsOf, type Db } from './client.js';
-import { excludedSet, jsonChunks, recordsetSelect, recordsetSource, setFrom } from './recordset.js';
+import { rowsOf, type Database, type Db } from './client.js';
+import { commitStatements, type CommitStatements } from './commit-statements.js';
+import { jsonChunks } from './recordset.js';
 import type { RunCommit } from './run-commit.js';
-import { branches, runEvents, runs, steps } from './schema.js';
+import type { branches, runEvents, runs, steps } from './schema.js';
+import { statementTransaction, type RunStatement, type Statement } from './statements.js';
 
 type EventRow = typeof runEvents.$inferInsert;
 type StepRow = typeof steps.$inferInsert;
@@ -59,17 +61,6 @@ export function batchRows(commits: readonly RunCommit[]): BatchRows {
   return { events, steps: [...stepRows.values()], branches: [...branchRows.values()], runs: [...runRows.values()] };
 }
 
-const eventColumns = getTableColumns(runEvents);
-const stepColumns = getTableColumns(steps);
-const branchColumns = getTableColumns(branches);
-const { id: runIdColumn, status, startedAt, finishedAt, output, error, deadlineAt } = getTableColumns(runs);
-const runStateColumns = { status, startedAt, finishedAt, output, error, deadlineAt };
-const stepsUpsert = { target: [steps.runId, steps.nodeId], set: excludedSet(stepColumns, [steps.runId, steps.nodeId]) };
-const branchesUpsert = {
-  target: [branches.runId, branches.id],
-  set: excludedSet(branchColumns, [branches.runId, branches.id]),
-};
-
 /** Raised for a commit whose write failed; `cause` holds the driver's error (a PostgresError, say). */
 export class RunCommitError extends Error {
   override name = 'RunCommitError';
@@ -100,21 +91,31 @@ export interface BatchOptions {
 const maxNotifyChars = 7_900;
 
 /**
- * Writes `commits` in one transaction. Runs whose stored epoch is not the one this process holds are
- * left out (their rows locked first, so no claim slips in between); returns their ids.
+ * Writes `commits` in one transaction, its statements prepared once. Runs whose stored epoch is not the
+ * one this process holds are left out (their rows locked first, so no claim slips in between); returns their ids.
  */
-export async function writeBatchTransaction(db: Db, commits: readonly RunCommit[], options: BatchOptions): Promise<Set<string>> {
-  return db.transaction(async (tx) => {
-    const lost = options.epochOf ? await fencedOff(tx, commits, options.epochOf) : new Set<string>();
+export async function writeBatchTransaction(
+  database: Database,
+  commits: readonly RunCommit[],
+  options: BatchOptions,
+): Promise<Set<string>> {
+  const statements = commitStatements(database.db);
+  return statementTransaction(database, async (run) => {
+    const lost = options.epochOf ? await fencedOff(run, statements, commits, options.epochOf) : new Set<string>();
     const kept = lost.size === 0 ? commits : commits.filter((c) => !lost.has(c.runId));
-    await writeBatchRows(tx, batchRows(kept), options.maxChars);
-    if (options.notify && kept.length > 0) await notifyStored(tx, kept, options.notify);
+    await writeRows(run, statements, batchRows(kept), options.maxChars);
+    if (options.notify && kept.length > 0) await notifyStored(run, statements, kept, options.notify);
     return lost;
   });
 }
 
 /** Locks the fenced runs of the batch; returns those whose epoch moved on. */
-async function fencedOff(tx: Db, commits: readonly RunCommit[], epochOf: (runId: string) => number | undefined): Promise<Set<string>> {
+async function fencedOff(
+  run: RunStatement,
+  statements: CommitStatements,
+  commits: readonly RunCommit[],
+  epochOf: (runId: string) => number | undefined,
+): Promise<Set<string>> {
   const fenced = new Map<string, number>();
   for (const { runId } of commits) {
     const epoch = epochOf(runId);
@@ -123,16 +124,17 @@ async function fencedOff(tx: Db, commits: readonly RunCommit[], epochOf: (runId:
   const lost = new Set(fenced.keys());
   if (fenced.size === 0) return lost;
   const json = JSON.stringify([...fenced].map(([id, epoch]) => ({ id, epoch })));
-  const held = await tx.execute(sql`
-    select r.id from ${runs} r join json_to_recordset(${json}::json) as v(id text, epoch int)
-      on r.id = v.id and r.epoch = v.epoch
-    order by r.id for no key update of r`);
-  for (const row of rowsOf<{ id: string }>(held)) lost.delete(row.id);
+  for (const row of await run<{ id: string }>(statements.lockFenced, { json })) lost.delete(row.id);
   return lost;
 }
 
 /** One NOTIFY per ~7,900 characters: `{"p":sender,"r":[[runId, firstSeq, lastSeq, status|null], …]}`. */
-async function notifyStored(tx: Db, commits: readonly RunCommit[], notify: { channel: string; sender: string }): Promise<void> {
+async function notifyStored(
+  run: RunStatement,
+  statements: CommitStatements,
+  commits: readonly RunCommit[],
+  notify: { channel: string; sender: string },
+): Promise<void> {
   const byRun = new Map<string, [string, number, number, string | null]>();
   for (const c of commits) {
     const first = c.events[0]?.seq ?? 0;
@@ -160,26 +162,30 @@ async function notifyStored(tx: Db, commits: readonly RunCommit[], notify: { cha
     size += part.length + 1;
   }
   if (parts.length > 0) payloads.push(`${head}${parts.join(',')}]}`);
-  await tx.execute(sql`select pg_notify(${notify.channel}, p) from json_array_elements_text(${JSON.stringify(payloads)}::json) as p`);
+  await run(statements.notify, { channel: notify.channel, payloads: JSON.stringify(payloads) });
 }
 
-/** Writes `rows` within transaction `tx`; every statement carries up to about `maxChars` of JSON. */
+/** Writes `rows` through `run`; every statement carries up to about `maxChars` of JSON. */
+async function writeRows(run: RunStatement, statements: CommitStatements, rows: BatchRows, maxChars: number): Promise<void> {
+  for (const json of jsonChunks(rows.events, maxChars)) await run(statements.insertEvents, { json });
+  for (const json of jsonChunks(rows.steps, maxChars)) await run(statements.upsertSteps, { json });
+  for (const json of jsonChunks(rows.branches, maxChars)) await run(statements.upsertBranches, { json });
+  for (const json of jsonChunks(rows.runs, maxChars)) await run(statements.updateRuns, { json });
+}
+
+/**
+ * Writes `rows` within the drizzle transaction `tx` (the same statements, unprepared): for callers that
+ * hold a transaction of their own.
+ */
 export async function writeBatchRows(tx: Db, rows: BatchRows, maxChars: number): Promise<void> {
-  // A retried transaction whose COMMIT did land once must not fail on its own events.
-  for (const json of jsonChunks(rows.events, maxChars)) {
-    await tx.insert(runEvents).select(recordsetSelect(eventColumns, json)).onConflictDoNothing();
-  }
-  for (const json of jsonChunks(rows.steps, maxChars)) {
-    await tx.insert(steps).select(recordsetSelect(stepColumns, json)).onConflictDoUpdate(stepsUpsert);
-  }
-  for (const json of jsonChunks(rows.branches, maxChars)) {
-    await tx.insert(branches).select(recordsetSelect(branchColumns, json)).onConflictDoUpdate(branchesUpsert);
-  }
-  for (const json of jsonChunks(rows.runs, maxChars)) {
-    await tx
-      .update(runs)
-      .set(setFrom(runStateColumns, 'v'))
-      .from(recordsetSource({ id: runIdColumn, ...runStateColumns }, json, 'v'))
-      .where(eq(runs.id, sql`${sql.identifier('v')}.${sql.identifier('id')}`));
-  }
+  await writeRows(drizzleRun(tx), commitStatements(tx), rows, maxChars);
+}
+
+/** Runs a built statement through drizzle's `execute`: its `$n` become parameters again. */
+function drizzleRun(tx: Db): RunStatement {
+  return async <T>(s: Statement, values: Record<string, unknown>) => {
+    const parts = s.text.split(/\$(\d+)/);
+    const chunks = parts.map((part, i) => (i % 2 === 1 ? sql.param(values[s.names[Number(part) - 1]!]) : sql.raw(part)));
+    return rowsOf<T>(await tx.execute(sql.join(chunks)));
+  };
 }
