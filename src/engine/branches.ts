@@ -22,6 +22,13 @@ function segment(nodeId: string): string {
 
 const innermostFirst = (a: Branch, b: Branch) => b.depth - a.depth;
 
+/** Segments past the root: how many '/' the id holds. */
+function depthOf(id: string): number {
+  let depth = 0;
+  for (let at = id.indexOf('/'); at !== -1; at = id.indexOf('/', at + 1)) depth++;
+  return depth;
+}
+
 /** Tracks every branch of one run; emits through the callbacks when a branch starts or finishes. */
 export function createBranches(hooks: {
   now(): Date;
@@ -32,6 +39,22 @@ export function createBranches(hooks: {
 }) {
   const byId = new Map<string, Branch>();
   const closing = new Set<Branch>();
+  /** The nodeIds of long branches as sets, made when a restored run checks them: includes() would be quadratic. */
+  const listed = new Map<Branch, Set<string>>();
+
+  /** Adds `nodeId` to the branch's nodeIds unless it is there already (a restored run's nodes may be). */
+  function listOnce(branch: Branch, nodeId: string): void {
+    const { nodeIds } = branch.state;
+    if (nodeIds.length < 16) {
+      if (!nodeIds.includes(nodeId)) nodeIds.push(nodeId);
+      return;
+    }
+    let set = listed.get(branch);
+    if (!set) listed.set(branch, (set = new Set(nodeIds)));
+    if (set.has(nodeId)) return;
+    set.add(nodeId);
+    nodeIds.push(nodeId);
+  }
 
   /** The branch of this id, started (with its missing ancestors, outermost first) if new. */
   function ensure(id: string): Branch {
@@ -83,7 +106,11 @@ export function createBranches(hooks: {
       // Not reported as a change: copying a long branch's nodeIds at every step would be quadratic.
       // A branch is stored when it starts and when it finishes, with every node it had.
       // Only a restored run may enter a node its branch lists already; checking always would be quadratic.
-      if (!mayBeListed || !branch.state.nodeIds.includes(nodeId)) branch.state.nodeIds.push(nodeId);
+      if (mayBeListed) listOnce(branch, nodeId);
+      else {
+        branch.state.nodeIds.push(nodeId);
+        if (listed.size > 0) listed.get(branch)?.add(nodeId);
+      }
       for (let b: Branch | null = branch; b; b = b.parent) {
         b.open++;
         if (b.state.finishedAt !== null) reopen(b);
@@ -121,7 +148,11 @@ export function createBranches(hooks: {
      * Call before the active nodes `enter` again: a finished branch that gets one reopens.
      */
     restore(stored: readonly BranchState[], steps: readonly StepState[]): void {
-      const sorted = [...stored].sort((a, b) => a.id.split('/').length - b.id.split('/').length);
+      // Parents before their children: by depth, counted once per row (a 100,000-branch run sorts in
+      // O(n log n) comparisons, which must not each split two ids).
+      const depths = new Map<BranchState, number>();
+      for (const row of stored) depths.set(row, depthOf(row.id));
+      const sorted = [...stored].sort((a, b) => depths.get(a)! - depths.get(b)!);
       for (const row of sorted) {
         const cut = row.id.lastIndexOf('/');
         const parent = cut > 0 ? ensure(row.id.slice(0, cut)) : null;
@@ -131,7 +162,7 @@ export function createBranches(hooks: {
       for (const step of steps) {
         const branch = step.branch === null ? undefined : byId.get(step.branch);
         if (!branch || step.status === 'PENDING' || step.status === 'SKIPPED') continue;
-        if (!branch.state.nodeIds.includes(step.nodeId)) branch.state.nodeIds.push(step.nodeId);
+        listOnce(branch, step.nodeId);
         if (step.status === 'FAILED') branch.failed = true;
         if (step.status === 'CANCELLED') branch.cancelled = true;
       }
