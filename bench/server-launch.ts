@@ -16,6 +16,8 @@ export interface BenchServer {
   key: string;
   /** The server process's resident set size, in bytes. */
   rss(): Promise<number>;
+  /** The RSS right after a full garbage collection (what live objects hold), in bytes. */
+  rssAfterGc?(): Promise<number>;
   /** CPU time (user + system) the server process has used so far, in ms (in-process: this whole process). */
   cpuMs(): Promise<number>;
   stop(): Promise<void>;
@@ -43,7 +45,7 @@ export function benchEnv(spec: DatabaseSpec): Record<string, string> {
 }
 
 /** Opens the database, migrates it and starts the server in this process. */
-export async function startServer(env: Record<string, string>, deps: Pick<ServerDeps, 'expressionMode'> = {}): Promise<BenchServer> {
+export async function startServer(env: Record<string, string>, deps: BenchDeps = {}): Promise<BenchServer> {
   const config = loadConfig(env);
   // Definitions past the engine's own ceiling (scale's 100,000-node fan-out) need it raised with the settings.
   setDefinitionLimits({
@@ -59,6 +61,10 @@ export async function startServer(env: Record<string, string>, deps: Pick<Server
     url: started.url,
     key: started.devApiKey,
     rss: async () => process.memoryUsage().rss,
+    rssAfterGc: async () => {
+      (globalThis as { gc?: () => void }).gc?.();
+      return process.memoryUsage().rss;
+    },
     cpuMs: async () => cpuMs(),
     stop: async () => {
       await server.stop();
@@ -72,16 +78,19 @@ export function cpuMs(): number {
   return (user + system) / 1000;
 }
 
+/** What a benchmark may choose of the server beyond its environment: the previous paths it compares with. */
+export type BenchDeps = Pick<ServerDeps, 'expressionMode' | 'liveDelivery'>;
+
 const childEntry = fileURLToPath(new URL('./server-process.ts', import.meta.url));
 
 /**
  * Starts the server in a child process (bench/server-process.ts, through tsx). With BENCH_CPU_PROF=<dir>
  * the child runs under `node --cpu-prof` and writes its profile there when stopped.
  */
-export async function startServerProcess(env: Record<string, string>): Promise<BenchServer> {
+export async function startServerProcess(env: Record<string, string>, deps: BenchDeps = {}): Promise<BenchServer> {
   const profileDir = process.env.BENCH_CPU_PROF;
-  const child = fork(childEntry, [JSON.stringify(env)], {
-    execArgv: ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
+  const child = fork(childEntry, [JSON.stringify(env), JSON.stringify(deps)], {
+    execArgv: ['--import', 'tsx', '--expose-gc', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -95,16 +104,17 @@ export async function startServerProcess(env: Record<string, string>): Promise<B
     void exited.then((code) => reject(new Error(`server process exited (${code}) before it was ready`)));
   });
   const { url, key } = await ready;
-  const usage = () =>
+  const usage = (gc = false) =>
     new Promise<{ rss: number; cpuMs: number }>((resolve) => {
       const id = nextId++;
       pending.set(id, resolve);
-      child.send({ type: 'usage', id });
+      child.send({ type: 'usage', id, gc });
     });
   return {
     url,
     key,
     rss: async () => (await usage()).rss,
+    rssAfterGc: async () => (await usage(true)).rss,
     cpuMs: async () => (await usage()).cpuMs,
     stop: async () => {
       if (child.exitCode === null) child.send({ type: 'stop' });

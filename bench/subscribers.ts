@@ -1,168 +1,193 @@
-// `subscribers`: many graphql-ws clients subscribed to one run's runEvents while it runs a 100-node
-// fan-out. Every client must get every event in order with no gap; latency is the event's stored `at`
-// to its receipt. Baseline: the same run watched by a single subscriber.
-import type { Client } from 'graphql-ws';
+// `subscribers`: graphql-ws clients on runs' runEvents, through live groups (one execution and one
+// serialization per event for all subscribers of an operation) beside the previous path (graphql-ws
+// executing, serializing and awaiting a write per event per subscriber): a steady stream (a chain of
+// 20 ms delays) to 1,000 subscribers of one run, 10,000 subscriptions over 100 runs, one subscriber on
+// PostgreSQL, the server's RSS per idle subscription, and a 408-event burst (a 100-node fan-out) to
+// 1,000 subscribers beside a floor: a bare `ws` server sending the same frames to the same clients.
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
 import { createApi, wsClient, type Api } from './client.js';
 import { withDatabase } from './databases.js';
+import { startFloorServer } from './floor-server.js';
 import { startGateServer, type GateServer } from './gate-server.js';
-import { benchEnv, cpuMs, startServerProcess } from './server-launch.js';
-import { fmt, median, percentile, smoke, table, verdict } from './stats.js';
+import { benchEnv, startServerProcess, type BenchDeps, type BenchServer } from './server-launch.js';
+import { fmt, median, smoke, table, verdict } from './stats.js';
+import { collect, deadline, watchRuns, type Watched } from './subscribers-watch.js';
 import { transformExpression, type Definition } from './workflows.js';
 
-const fanOut = 100;
-const maxP99 = 50;
-const budgetMs = 150_000;
-const waitMs = 120_000;
+const count = Number(process.env.BENCH_SUBSCRIBERS ?? (smoke ? 10 : 1000)); // an override for profiling
+const sizes = smoke
+  ? { fanOut: 100, chain: 10, runs: 4, perRun: 5, reps: 1 }
+  : { fanOut: 100, chain: 100, runs: 100, perRun: 100, reps: 3 };
+const goals = { steady: 50, postgres: 20, spread: 100, rssKb: 20, floorRatio: 2 };
 
-/** trigger → gate (an http node held by the gate server) → fanOut transforms. */
+/** trigger → gate (an http node held by the gate server) → `then`. */
+function gated(gateUrl: string, then: Definition['nodes'], edges: Definition['edges'], maxConcurrency = 1): Definition {
+  return {
+    nodes: [{ id: 'start', type: 'trigger' }, { id: 'gate', type: 'http', params: { url: gateUrl } }, ...then],
+    edges: [{ source: 'start', target: 'gate' }, ...edges],
+    settings: { maxConcurrency },
+  };
+}
+
+/** The burst: the gate, then `fanOut` transforms side by side. */
 function gatedFan(gateUrl: string): Definition {
-  const ids = Array.from({ length: fanOut }, (_, i) => `t${i}`);
+  const ids = Array.from({ length: sizes.fanOut }, (_, i) => `t${i}`);
   const expression = transformExpression.replace('$input', '$input.body');
-  return {
-    nodes: [
-      { id: 'start', type: 'trigger' },
-      { id: 'gate', type: 'http', params: { url: gateUrl } },
-      ...ids.map((id) => ({ id, type: 'transform', params: { expression } })),
-    ],
-    edges: [{ source: 'start', target: 'gate' }, ...ids.map((id) => ({ source: 'gate', target: id }))],
-    settings: { maxConcurrency: fanOut },
-  };
+  const nodes = ids.map((id) => ({ id, type: 'transform', params: { expression } }));
+  return gated(gateUrl, nodes, ids.map((id) => ({ source: 'gate', target: id })), sizes.fanOut);
 }
 
-interface Received {
-  seq: number;
-  type: string;
-  at: string;
-  nodeId: string | null;
-  /** Wall-clock ms (sub-ms precision) when the client got it. */
-  receivedAt: number;
+/** The steady stream: the gate, then `chain` 20 ms delays in a row. */
+function gatedChain(gateUrl: string): Definition {
+  const ids = Array.from({ length: sizes.chain }, (_, i) => `d${i}`);
+  const nodes = ids.map((id) => ({ id, type: 'delay', params: { ms: 20 } }));
+  return gated(gateUrl, nodes, ids.map((id, i) => ({ source: i === 0 ? 'gate' : ids[i - 1]!, target: id })));
 }
 
-const wallNow = () => performance.timeOrigin + performance.now();
-const query = 'subscription($runId: ID!) { runEvents(runId: $runId) { seq type at nodeId } }';
-const isGateStart = (e: Pick<Received, 'type' | 'nodeId'>) => e.type === 'NODE_STARTED' && e.nodeId === 'gate';
-
-function deadline(ms: number, what: () => string): Promise<never> {
-  return new Promise((_, reject) => setTimeout(() => reject(new Error(`${what()} after ${ms} ms`)), ms).unref());
+interface Served {
+  server: BenchServer;
+  api: Api;
+  clients: Client[];
+  fan: string;
+  chain: string;
 }
 
-/** Subscribes `client` to the run's events; `onLive` once it has seen the gate start. */
-function collect(client: Client, runId: string, onLive: () => void): Promise<Received[]> {
-  return new Promise((resolve, reject) => {
-    const events: Received[] = [];
-    client.subscribe<{ runEvents: Omit<Received, 'receivedAt'> }>(
-      { query, variables: { runId } },
-      {
-        next: ({ data, errors }) => {
-          if (!data) return reject(new Error(JSON.stringify(errors)));
-          events.push({ ...data.runEvents, receivedAt: wallNow() });
-          if (isGateStart(data.runEvents)) onLive();
-        },
-        error: (error) => reject(error instanceof Error ? error : new Error(JSON.stringify(error))),
-        complete: () => resolve(events),
-      },
-    );
-  });
+async function serve(url: string | undefined, deps: BenchDeps, gate: GateServer, clients: number): Promise<Served> {
+  const server = await startServerProcess(benchEnv(url ? { driver: 'postgres', url } : { driver: 'pglite' }), deps);
+  const api = createApi(server);
+  const [fan, chain] = [await api.createWorkflow('gated-fan', gatedFan(gate.url)), await api.createWorkflow('gated-chain', gatedChain(gate.url))];
+  const served = { server, api, clients: Array.from({ length: clients }, () => wsClient(server)), fan, chain };
+  await watchRuns(api, served.clients.slice(0, 1), chain, gate); // warms up
+  return served;
 }
 
-/**
- * One run watched by every client: they subscribe while it waits at the gate; once each has seen the
- * gate start (so its subscription is live), the gate opens. Checks every client's events are 1…n in
- * order ending with RUN_SUCCEEDED, and measures the latency of the events after the gate started.
- */
-async function watchRun(api: Api, clients: Client[], workflowId: string, gate: GateServer) {
-  const runId = await api.startRun(workflowId, null);
-  let live = 0;
-  let allLive!: () => void;
-  const everyoneLive = new Promise<void>((resolve) => (allLive = resolve));
-  const streams = Promise.all(clients.map((client) => collect(client, runId, () => ++live === clients.length && allLive())));
-  await Promise.race([everyoneLive, deadline(waitMs, () => `only ${live} of ${clients.length} subscribers live`)]);
+async function close(served: Served): Promise<void> {
+  await Promise.all(served.clients.map((client) => client.dispose()));
+  await served.server.stop();
+}
 
-  const [serverCpu0, clientCpu0, t0] = [await api.server.cpuMs(), cpuMs(), performance.now()];
-  gate.release();
-  const received = await Promise.race([streams, deadline(waitMs, () => 'subscriptions not complete')]);
-  const wall = performance.now() - t0;
-  const serverCpu = (100 * ((await api.server.cpuMs()) - serverCpu0)) / wall;
-  const clientCpu = (100 * (cpuMs() - clientCpu0)) / wall;
-
-  const expected = received[0]!.length;
-  let gapless = true;
-  const latencies: number[] = [];
-  for (const events of received) {
-    const inOrder = events.every((e, i) => e.seq === i + 1);
-    if (events.length !== expected || !inOrder || events.at(-1)?.type !== 'RUN_SUCCEEDED') gapless = false;
-    const gateStarted = events.find(isGateStart)?.seq ?? Infinity;
-    for (const e of events) if (e.seq > gateStarted) latencies.push(e.receivedAt - Date.parse(e.at));
+/** The floor: the same clients' decoding of the same frames from a bare ws server. */
+async function floor(burst: Watched): Promise<number> {
+  const payloads = burst.received[0]!.map(({ receivedAt: _, ...event }) => JSON.stringify({ data: { runEvents: event } }));
+  const server = await startFloorServer();
+  const clients = Array.from({ length: count }, () => createClient({ url: server.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 }));
+  try {
+    const streams = Promise.all(clients.map((client) => collect(client, 'floor', () => {})));
+    const startedAt = await server.burst(payloads, count);
+    const received = await Promise.race([streams, deadline(120_000, () => 'floor subscriptions not complete')]);
+    return Math.max(...received.map((events) => events.at(-1)!.receivedAt)) - startedAt;
+  } finally {
+    await Promise.all(clients.map((client) => client.dispose()));
+    await server.stop();
   }
-  return {
-    events: expected,
-    gapless,
-    serverCpu,
-    clientCpu,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    max: latencies.reduce((a, b) => Math.max(a, b), -Infinity),
-  };
 }
 
-type Watched = Awaited<ReturnType<typeof watchRun>>;
+const ms = (n: number) => fmt(n, 1);
+const mid = (list: Watched[], pick: (w: Watched) => number) => median(list.map(pick));
 
-function row(label: string, list: Watched[], withVerdict: boolean): (string | number)[] {
-  const mid = (pick: (r: Watched) => number, digits = 1) => fmt(median(list.map(pick)), digits);
-  const everyEvent = list.every((r) => r.gapless);
-  const p99 = median(list.map((r) => r.p99));
+function latencyRow(what: string, path: string, list: Watched[], goal: number | null) {
+  const ok = list.every((w) => w.gapless);
+  const p99 = mid(list, (w) => w.p99);
   return [
-    label, list[0]!.events, everyEvent ? 'yes' : 'NO', mid((r) => r.p50), fmt(p99), mid((r) => r.max), `≤ ${maxP99}`,
-    withVerdict ? verdict(everyEvent && p99 <= maxP99) : '', mid((r) => r.serverCpu, 0), mid((r) => r.clientCpu, 0),
+    what, path, list[0]!.subscriptions, list[0]!.events, ok ? 'yes' : 'NO', ms(mid(list, (w) => w.p50)), ms(p99), ms(mid(list, (w) => w.max)),
+    goal === null ? '—' : `≤ ${goal}`, goal === null ? '' : verdict(ok && p99 <= goal), fmt(mid(list, (w) => w.serverCpu), 0), fmt(mid(list, (w) => w.clientCpu), 0),
   ];
 }
 
 export async function benchSubscribers() {
-  const count = Number(process.env.BENCH_SUBSCRIBERS ?? (smoke ? 10 : 1000)); // an override for profiling
-  const reps = smoke ? 2 : 3;
   const gate = await startGateServer();
+  const repeat = async (times: number, body: () => Promise<Watched>) => {
+    const list: Watched[] = [];
+    for (let i = 0; i < times; i++) list.push(await body());
+    return list;
+  };
   try {
-    return await withDatabase('pglite', async (spec) => {
-      const server = await startServerProcess(benchEnv(spec));
-      const api = createApi(server);
-      const clients = Array.from({ length: count }, () => wsClient(server));
-      try {
-        const workflowId = await api.createWorkflow('gated-fan', gatedFan(gate.url));
-        const one: Watched[] = [];
-        const many: Watched[] = [];
-        await watchRun(api, clients.slice(0, 1), workflowId, gate); // warms up
-        const t0 = performance.now();
-        // Bounded in time: past the budget no further repetition starts (the title says how many ran).
-        for (let rep = 0; rep < reps && (rep === 0 || performance.now() - t0 < budgetMs); rep++) {
-          one.push(await watchRun(api, clients.slice(0, 1), workflowId, gate));
-          many.push(await watchRun(api, clients, workflowId, gate));
-        }
-        return {
-          title:
-            `subscribers — graphql-ws clients on one run's runEvents during a ${fanOut}-node fan-out (PGlite), ` +
-            `median of ${many.length}`,
-          table: table(
-            [
-              'subscribers', 'events per client', 'all, in order, no gap', 'p50 ms', 'p99 ms', 'max ms', 'target p99 ms',
-              'verdict', 'server CPU %', 'clients CPU %',
-            ],
-            [row('1 (baseline)', one, false), row(String(count), many, true)],
-          ),
-          notes: [
-            "latency: receipt time − the event's stored `at`, over the events after the run left the gate (live ones, not replayed).",
-            'the run waits at a loopback gate (an http node) until every client has seen the gate start, then fans out.',
-            "CPU %: CPU time of the server process / of the bench process (all clients) over the wall time from the gate's " +
-              'opening to the last completion (100 % = one core busy): which side the delivery waited on.',
-            'the server runs in a child process (its own core); the clients in the bench process. PostgreSQL: not measured ' +
-              '(the delivery path is the in-process pubsub, the same on both drivers).',
-          ],
-        };
-      } finally {
-        await Promise.all(clients.map((client) => client.dispose()));
-        await server.stop();
-      }
-    });
+    // Live groups (today's server) and the previous path, both on PGlite, started side by side.
+    const [grouped, previous] = await Promise.all([serve(undefined, {}, gate, count), serve(undefined, { liveDelivery: 'per-subscriber' }, gate, count)]);
+    let results;
+    try {
+      const idle = await watchRuns(grouped.api, grouped.clients, grouped.chain, gate);
+      const steady = [idle, ...(await repeat(sizes.reps - 1, () => watchRuns(grouped.api, grouped.clients, grouped.chain, gate)))];
+      const single = await repeat(sizes.reps, () => watchRuns(grouped.api, grouped.clients.slice(0, 1), grouped.chain, gate));
+      const spread = await repeat(1, () => watchRuns(grouped.api, grouped.clients, grouped.chain, gate, sizes.runs, sizes.perRun));
+      const burst = await repeat(sizes.reps, () => watchRuns(grouped.api, grouped.clients, grouped.fan, gate));
+      results = { steady, single, spread, burst };
+    } finally {
+      await close(grouped);
+    }
+    const floorMs = [];
+    for (let i = 0; i < sizes.reps; i++) floorMs.push(await floor(results.burst[0]!));
+
+    // The previous path: graphql-ws executes and writes per subscriber.
+    let old;
+    try {
+      const steady = await repeat(1, () => watchRuns(previous.api, previous.clients, previous.chain, gate));
+      const burst = await repeat(1, () => watchRuns(previous.api, previous.clients, previous.fan, gate));
+      old = { steady, burst };
+    } finally {
+      await close(previous);
+    }
+
+    // One subscriber on PostgreSQL.
+    const postgres = process.env.DATABASE_URL
+      ? await withDatabase('postgres', async (spec) => {
+          const served = await serve(spec.driver === 'postgres' ? spec.url : undefined, {}, gate, 1);
+          try {
+            return await repeat(sizes.reps, () => watchRuns(served.api, served.clients, served.chain, gate));
+          } finally {
+            await close(served);
+          }
+        })
+      : null;
+
+    const burstMs = (list: Watched[]) => mid(list, (w) => w.spanMs);
+    const floorMedian = median(floorMs);
+    const rssKb = (list: Watched[]) => mid(list, (w) => w.rssPerSubscription) / 1024;
+    const latencyHeaders = ['case', 'path', 'subscriptions', 'events each', 'all, in order, no gap', 'p50 ms', 'p99 ms', 'max ms', 'goal p99 ms', 'verdict', 'server CPU %', 'clients CPU %'];
+    const rows = [
+      latencyRow(`steady: chain of ${sizes.chain} × 20 ms delays, one run`, 'live groups', results.steady, goals.steady),
+      latencyRow('steady, same', 'per subscriber (previous)', old.steady, null),
+      latencyRow('steady, 1 subscriber', 'live groups', results.single, null),
+      latencyRow(`steady, ${sizes.runs} runs at once, ${sizes.perRun} subscriptions each (${Math.ceil((sizes.runs * sizes.perRun) / count)} per socket)`, 'live groups', results.spread, goals.spread),
+      ...(postgres ? [latencyRow('steady, 1 subscriber, PostgreSQL', 'live groups', postgres, goals.postgres)] : []),
+      latencyRow(`burst: ${sizes.fanOut}-node fan-out`, 'live groups', results.burst, null),
+      latencyRow('burst, same', 'per subscriber (previous)', old.burst, null),
+    ];
+    const burstRows = [
+      ['live groups', results.burst[0]!.subscriptions, results.burst[0]!.events, ms(burstMs(results.burst)), ms(floorMedian), fmt(burstMs(results.burst) / floorMedian, 2), `≤ ${goals.floorRatio}`, verdict(burstMs(results.burst) <= goals.floorRatio * floorMedian)],
+      ['per subscriber (previous)', old.burst[0]!.subscriptions, old.burst[0]!.events, ms(burstMs(old.burst)), ms(floorMedian), fmt(burstMs(old.burst) / floorMedian, 2), '', ''],
+    ];
+    const rssRows = [
+      ['1 per socket (idle at the gate)', 'live groups', fmt(rssKb([results.steady[0]!]), 1), `≤ ${goals.rssKb}`, verdict(rssKb([results.steady[0]!]) <= goals.rssKb)],
+      [`${Math.ceil((sizes.runs * sizes.perRun) / count)} per socket, ${sizes.runs} runs`, 'live groups', fmt(rssKb(results.spread), 1), `≤ ${goals.rssKb}`, verdict(rssKb(results.spread) <= goals.rssKb)],
+      ['1 per socket (idle at the gate)', 'per subscriber (previous)', fmt(rssKb(old.steady), 1), '', ''],
+    ];
+    return {
+      title: `subscribers — graphql-ws clients on runEvents, live groups beside per-subscriber execution (PGlite unless said), median of ${sizes.reps}`,
+      table: table(latencyHeaders, rows),
+      notes: [
+        "latency: receipt time − the event's stored `at` (ms precision), over the events after the run left the gate (live ones, not replayed).",
+        'every run waits at a loopback gate (an http node) until each subscription has seen the gate start, then goes on.',
+        `10,000 sockets from the one bench process: the ${sizes.runs * sizes.perRun} subscriptions share ${count} sockets (graphql-ws multiplexes).`,
+        'CPU %: of the server process / of the bench process (all clients) over the gate opening → last completion (100 % = one core).',
+        'the previous path (graphql-ws `useServer`, per-subscriber execution) is measured once per case: ServerDeps.liveDelivery `per-subscriber`.',
+      ],
+      more: [
+        {
+          title: `subscribers, burst — ${sizes.fanOut}-node fan-out to ${count} subscribers: first live event's \`at\` → the last subscriber's last event, beside the floor`,
+          table: table(['path', 'subscribers', 'events each', 'burst ms', 'floor ms', '× floor', 'goal', 'verdict'], burstRows),
+          notes: ["floor: a bare `ws` server in a child process sends the same pre-serialized frames (graphql-ws `next` + `complete`) to the same graphql-ws clients; from its first send to the last client's last event. The clients' decoding on these 2 cores is in both."],
+        },
+        {
+          title: 'subscribers, memory — server RSS growth per idle subscription (sockets included)',
+          table: table(['subscriptions', 'path', 'KB each', 'goal', 'verdict'], rssRows),
+          notes: ['RSS of the server process after every subscription is live and idle at the gate, minus before they subscribed, / subscriptions; no forced GC (an upper bound).'],
+        },
+      ],
+    };
   } finally {
     await gate.close();
   }
 }
+

@@ -82,7 +82,7 @@ const documentArbitrary = fc.record({
   included: fc.option(fc.nat(eventFields.length - 1), { nil: undefined }),
   afterSeq: fc.constantFrom('variable', 'literal', 'none'),
 });
-type DocumentShape = fc.RecordValue<typeof documentArbitrary> & { id: number };
+type DocumentShape = (typeof documentArbitrary extends fc.Arbitrary<infer V> ? V : never) & { id: number };
 
 const subscriptionArbitrary = fc.record({ document: fc.nat(), afterSeq: fc.nat(2), flag: fc.boolean() });
 
