@@ -6,7 +6,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readSecretValue } from '../../src/db/queries/secrets.js';
 import { startTestServer, testSecretsKey, type TestServer } from '../helpers/server.js';
-import { storedState } from '../helpers/stored-state.js';
+import { storedState, storedText } from '../helpers/stored-state.js';
 
 let t: TestServer;
 const a = { id: '', admin: '', editor: '', viewer: '' };
@@ -29,20 +29,6 @@ async function names(key: string): Promise<string[]> {
   const result = await t.request<{ secrets: { name: string }[] }, Record<string, never>>(listSecrets, {}, key);
   expect(result.errors).toBeUndefined();
   return result.data!.secrets.map((s) => s.name);
-}
-
-/** Every row of every table as text, for a search for a plaintext. */
-async function everyTableAsText(server = t): Promise<string> {
-  const tables = await server.database.rows<{ name: string }>(
-    sql`select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`,
-  );
-  expect(tables.map((table) => table.name)).toContain('secrets');
-  const parts: string[] = [];
-  for (const { name } of tables) {
-    const rows = await server.database.rows<{ row: string }>(sql`select x::text as row from ${sql.identifier(name)} x`);
-    parts.push(...rows.map((row) => row.row));
-  }
-  return parts.join('\n');
 }
 
 beforeAll(async () => {
@@ -140,7 +126,7 @@ describe('secrets', () => {
       expect(row![column]).not.toContain(value);
       expect(Buffer.from(row![column]!, 'base64').toString('latin1')).not.toContain(value);
     }
-    const everything = await everyTableAsText();
+    const everything = await storedText(t.database);
     expect(everything).toContain('CANARY');
     expect(everything).not.toContain(value);
     expect(everything).not.toContain(Buffer.from(value).toString('base64'));

@@ -1,5 +1,7 @@
 // What the database holds, as one comparable value: the row count of every table and the rows of those
 // a mutation may change in place. Volatile bookkeeping (lease renewals, a key's lastUsedAt) is left out.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { sql } from 'drizzle-orm';
 import type { TestDatabase } from './db.js';
 
@@ -36,4 +38,30 @@ export async function storedState(database: TestDatabase): Promise<StoredState> 
     rows[name] = (await database.rows<{ row: unknown }>(query)).map((r) => r.row);
   }
   return { counts, rows };
+}
+
+/**
+ * Everything the database holds, as text, for a search for a plaintext: `pg_dump --data-only` on
+ * PostgreSQL, every row of every table of the public schema on PGlite. Throws if the secrets table
+ * is not in it (a scan that missed it would prove nothing).
+ */
+export async function storedText(database: TestDatabase): Promise<string> {
+  let text: string;
+  if (database.url) {
+    const { stdout } = await promisify(execFile)('pg_dump', ['--data-only', `--dbname=${database.url}`], { maxBuffer: 256 * 1024 * 1024 });
+    text = stdout;
+    if (!text.includes('COPY public.secrets')) throw new Error('pg_dump did not dump the secrets table');
+  } else {
+    const tables = await database.rows<{ name: string }>(
+      sql`select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`,
+    );
+    if (!tables.some((table) => table.name === 'secrets')) throw new Error('no secrets table to scan');
+    const parts: string[] = [];
+    for (const { name } of tables) {
+      const rows = await database.rows<{ row: string }>(sql`select x::text as row from ${sql.identifier(name)} x`);
+      parts.push(...rows.map((row) => row.row));
+    }
+    text = parts.join('\n');
+  }
+  return text;
 }
