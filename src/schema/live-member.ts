@@ -98,6 +98,23 @@ export function createMember<T>(options: MemberOptions<T>): Member<T> {
     if (await replay()) finish();
   };
 
+  /** The common case: nothing waits, so `value` goes out now. False when it must queue. */
+  function deliver(value: T): boolean {
+    if (sequence) {
+      const seq = sequence.seqOf(value);
+      if (seq <= last) return true;
+      if (seq > last + 1) return false;
+    }
+    const rendered = render(value);
+    if (isPromise(rendered) || !sink.ready()) return false;
+    sink.write(rendered);
+    if (sequence) {
+      last = sequence.seqOf(value);
+      if (sequence.isFinal(value)) finish();
+    }
+    return true;
+  }
+
   function pump(): void {
     while (!ended && head < queue.length) {
       const value = queue[head] as T;
@@ -123,7 +140,7 @@ export function createMember<T>(options: MemberOptions<T>): Member<T> {
       }
     }
     if (head === queue.length) {
-      queue = [];
+      queue.length = 0;
       head = 0;
     } else if (head > 1024 && head * 2 > queue.length) {
       queue = queue.slice(head);
@@ -147,6 +164,7 @@ export function createMember<T>(options: MemberOptions<T>): Member<T> {
         options.onTooSlow();
         return finish(new SubscriberTooSlowError(options.maxQueue));
       }
+      if (!busy && head === queue.length && deliver(value)) return;
       queue.push(value);
       if (!busy) pump();
     },

@@ -1,6 +1,7 @@
 // What a graphql-ws socket sends goes out through its writer: frames are queued without waiting for
-// any write and leave once per event-loop turn, corked, so that a burst of events to one socket is one
-// system call. `buffered()` tells how much is waiting (the backpressure threshold is the caller's).
+// any write and leave once per event-loop turn as one buffer of WebSocket frames, so that a burst of
+// events to one socket is one allocation and one system call. `buffered()` tells how much is waiting
+// (the backpressure threshold is the caller's).
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 
@@ -31,6 +32,33 @@ function schedule(flush: () => void): void {
   });
 }
 
+/**
+ * `texts` as unmasked, unfragmented WebSocket text frames (RFC 6455 §5.2: what ws's Sender writes for
+ * a server's `send(text)` without compression), in one buffer.
+ */
+function framed(texts: string[]): Buffer {
+  const lengths = texts.map((text) => Buffer.byteLength(text));
+  let size = 0;
+  for (const length of lengths) size += length + (length < 126 ? 2 : length < 65536 ? 4 : 10);
+  const buffer = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (let i = 0; i < texts.length; i++) {
+    const length = lengths[i]!;
+    buffer[at++] = 0x81; // FIN, text
+    if (length < 126) buffer[at++] = length;
+    else if (length < 65536) {
+      buffer[at++] = 126;
+      at = buffer.writeUInt16BE(length, at);
+    } else {
+      buffer[at++] = 127;
+      at = buffer.writeUInt32BE(0, at);
+      at = buffer.writeUInt32BE(length, at);
+    }
+    at += buffer.write(texts[i]!, at, 'utf8');
+  }
+  return buffer;
+}
+
 /** The writer of `socket`, whose TCP connection is `raw` (the upgrade request's socket). */
 export function createSocketWriter(socket: WebSocket, raw: Socket): SocketWriter {
   let frames: string[] = [];
@@ -44,9 +72,14 @@ export function createSocketWriter(socket: WebSocket, raw: Socket): SocketWriter
     frames = [];
     queuedBytes = 0;
     if (socket.readyState !== socket.OPEN) return;
-    raw.cork();
-    for (const text of batch) socket.send(text);
-    raw.uncork();
+    // ws writes its own frames (pings, close) straight to the same socket, in call order: whole
+    // frames written here interleave with them correctly. With compression negotiated, ws frames them.
+    if (socket.extensions === '') raw.write(framed(batch));
+    else {
+      raw.cork();
+      for (const text of batch) socket.send(text);
+      raw.uncork();
+    }
     if (drainWaiters.length > 0 && raw.writableLength === 0) drained();
   };
 
