@@ -5,6 +5,7 @@ import { RunCancelledError } from './errors.js';
 import type { GraphNode } from './graph.js';
 import { abortStop, createStopToken, runNode, type NodeRunInput, type StopToken } from './node-runner.js';
 import type { NodeOutcome } from './scheduler.js';
+import { withinTurn } from './turn-budget.js';
 
 /** The node's report to the run actor when an attempt failed and another follows. */
 export interface NodeRetryingEvent {
@@ -39,8 +40,8 @@ export const nodeActorLogic: ActorLogic<NodeActorSnapshot, NodeActorEvent, NodeR
     return { status: 'active', output: undefined, error: undefined, input, stop: createStopToken() };
   },
   start({ input, stop }, { self }) {
-    // runNode rejects only once the actor was stopped; the run actor already settled the node.
-    runNode(input, stop).then((outcome) => self.send({ type: 'node.finished', outcome }), ignore);
+    // Nodes that settle without I/O would otherwise keep the event loop from turning for a whole run.
+    withinTurn(() => startNode(input, stop, self));
   },
   transition(snapshot, event) {
     if (snapshot.status !== 'active') return snapshot;
@@ -54,6 +55,12 @@ export const nodeActorLogic: ActorLogic<NodeActorSnapshot, NodeActorEvent, NodeR
     return snapshot;
   },
 };
+
+function startNode(input: NodeRunInput, stop: StopToken, self: { send(event: NodeActorEvent): void }): void {
+  if (stop.aborted) return; // stopped before its turn came: the run actor settled it already
+  // runNode rejects only once the actor was stopped; the run actor already settled the node.
+  runNode(input, stop).then((outcome) => self.send({ type: 'node.finished', outcome }), ignore);
+}
 
 /** The stopped node's rejection: the run actor already settled it, nothing is left to report. */
 function ignore(): void {}
