@@ -16,6 +16,8 @@ export const nodeSchema = z.strictObject({
   retry: retrySchema.optional(),
   timeoutMs: z.int().min(1).max(86_400_000).optional(),
   onError: z.enum(['FAIL', 'CONTINUE']).default('FAIL'),
+  /** Where to draw it; execution ignores it. */
+  position: z.strictObject({ x: z.number().min(-1e9).max(1e9), y: z.number().min(-1e9).max(1e9) }).optional(),
 });
 
 export const edgeSchema = z.strictObject({

@@ -26,6 +26,14 @@ export const RetryPolicyInput = builder.inputType('RetryPolicyInput', {
   }),
 });
 
+export const NodePositionInput = builder.inputType('NodePositionInput', {
+  description: 'Where a node is drawn (the dashboard lays out nodes without one itself). Execution ignores it.',
+  fields: (t) => ({
+    x: t.float({ required: true }),
+    y: t.float({ required: true }),
+  }),
+});
+
 export const WorkflowNodeInput = builder.inputType('WorkflowNodeInput', {
   fields: (t) => ({
     id: t.string({ required: true }),
@@ -35,6 +43,7 @@ export const WorkflowNodeInput = builder.inputType('WorkflowNodeInput', {
     retry: t.field({ type: RetryPolicyInput }),
     timeoutMs: t.int(),
     onError: t.field({ type: OnErrorEnum }),
+    position: t.field({ type: NodePositionInput }),
   }),
 });
 

@@ -28,6 +28,14 @@ describe('validateWorkflow rules', () => {
     expect(result.ok).toBe(true);
   });
 
+  it('accepts a node position for drawing, and refuses one that is not two numbers', () => {
+    const placed = { ...http('a'), position: { x: 120.5, y: -40 } };
+    const result = validateWorkflow({ nodes: [trigger, placed], edges: [edge('start', 'a')] }, builtinNodeTypes);
+    expect(result.ok && result.graph.byId.get('a')!.definition.position).toEqual({ x: 120.5, y: -40 });
+    const issue = onlyIssue({ nodes: [trigger, { ...http('a'), position: { x: '1', y: 2 } }], edges: [edge('start', 'a')] });
+    expect(issue).toMatchObject({ path: ['nodes', '1', 'position', 'x'], nodeId: 'a' });
+  });
+
   it('reports structural errors with their path and node', () => {
     const issues = issuesOf({
       nodes: [trigger, { ...http('a'), retry: { maxAttempts: 0 }, colour: 'red' }],
