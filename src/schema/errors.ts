@@ -26,7 +26,7 @@ builder.objectType(NotFoundError, {
   name: 'NotFoundError',
   description: 'The id names nothing the caller can see.',
   interfaces: [ErrorInterface],
-  fields: (t) => ({ id: t.exposeString('id') }),
+  fields: (t) => ({ id: t.exposeID('id', { description: 'The id as given (an ID, like the id fields of the objects it stands for).' }) }),
 });
 
 builder.objectType(ForbiddenError, {

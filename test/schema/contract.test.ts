@@ -1,5 +1,5 @@
 // The names CONTRACT §4 fixes are in the schema, with the shapes clients rely on.
-import { getNamedType, isEnumType, isInterfaceType, isObjectType, isUnionType, type GraphQLField } from 'graphql';
+import { getNamedType, isEnumType, isInterfaceType, isObjectType, isUnionType, parse, validate, type GraphQLField } from 'graphql';
 import { expect, it } from 'vitest';
 import { schema } from '../../src/schema/index.js';
 
@@ -96,4 +96,15 @@ it('has the enums with the contract words', () => {
     'RUN_STARTED', 'NODE_STARTED', 'NODE_RETRYING', 'NODE_SUCCEEDED', 'NODE_FAILED', 'NODE_SKIPPED', 'NODE_CANCELLED',
     'BRANCH_STARTED', 'BRANCH_FINISHED', 'RUN_SUCCEEDED', 'RUN_FAILED', 'RUN_CANCELLED', 'RUN_RESUMED', 'RUN_RETRIED',
   ]);
+});
+
+it('lets one selection ask the id of the success and of NotFoundError in every result union', () => {
+  for (const [mutation, success, args] of [
+    ['cancelRun', 'Run', '(id: "x")'],
+    ['startRun', 'Run', '(workflowId: "x")'],
+    ['updateWorkflow', 'Workflow', '(id: "x", input: { name: "n" })'],
+  ] as const) {
+    const document = parse(`mutation { ${mutation}${args} { ... on ${success} { id } ... on NotFoundError { id } } }`);
+    expect(validate(schema, document).map((error) => error.message), mutation).toEqual([]);
+  }
 });
