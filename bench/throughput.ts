@@ -1,17 +1,23 @@
 // `throughput`: many small runs (trigger → transform → transform) started through GraphQL by concurrent
 // clients, counted when their final runUpdates message arrives. Baseline: the same clients sending a
-// trivial authenticated query, the ceiling of the HTTP + GraphQL + auth path on this machine. Then the
-// same runs over 1, 2 and 3 processes on one PostgreSQL (bench/throughput-processes.ts).
+// trivial authenticated query, the ceiling of the HTTP + GraphQL + auth path on this machine; and with
+// BENCH_BEFORE=<dir> (a checkout of an earlier commit, its node_modules linked) that tree's server,
+// measured in the same run, repetitions alternating. Then the same runs over 1, 2 and 3 processes on
+// one PostgreSQL (bench/throughput-processes.ts).
 import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
 import { createApi, watchRuns, type Api, type FinishedRun, type RunWatcher } from './client.js';
-import { benchDrivers, skippedPostgres, withDatabase } from './databases.js';
-import { benchEnv, startServerProcess } from './server-launch.js';
+import { benchDrivers, skippedPostgres, withDatabase, type DatabaseSpec } from './databases.js';
+import { benchEnv, startServerProcess, type BenchServer } from './server-launch.js';
 import { fmt, median, smoke, table, verdict } from './stats.js';
 import { ceiling, measureProcesses, processesHeaders, processesRow, type ProcessesResult } from './throughput-processes.js';
 import { chainDefinition } from './workflows.js';
 
 const clients = 24;
-const targetPostgres = 500;
+const targets = { postgres: 800, pglite: 400 };
+/** What issue 9 measured before the prepared statements, loaders and organization cache (runs/s). */
+const previous = { postgres: 500, pglite: 214 };
+const beforeDir = process.env.BENCH_BEFORE;
 
 /** Runs `count` calls of `call` from `clients` concurrent loops; resolves when all were answered. */
 async function loops(count: number, call: (i: number) => Promise<unknown>): Promise<void> {
@@ -23,41 +29,83 @@ async function loops(count: number, call: (i: number) => Promise<unknown>): Prom
   );
 }
 
-async function measure(driver: 'pglite' | 'postgres', runs: number, reps: number) {
-  return withDatabase(driver, async (spec) => {
-    const server = await startServerProcess(benchEnv(spec));
-    const api = createApi(server);
-    const watcher = watchRuns(api);
-    try {
-      const workflowId = await api.createWorkflow('small', chainDefinition(2));
-      await watcher.ready();
-      await completedPerSecond(api, watcher, workflowId, Math.min(runs, 100)); // warms up
-      const completed: number[] = [];
-      const started: number[] = [];
-      const cpuPerRun: number[] = [];
-      const floor: number[] = [];
-      const cpuPerQuery: number[] = [];
-      for (let rep = 0; rep < reps; rep++) {
-        let cpu0 = await server.cpuMs();
-        const m = await completedPerSecond(api, watcher, workflowId, runs);
-        cpuPerRun.push(((await server.cpuMs()) - cpu0) / runs);
-        completed.push(m.completed);
-        started.push(m.started);
-        cpu0 = await server.cpuMs();
-        const t0 = performance.now();
-        await loops(runs, () => api.query('{ organization { id } }'));
-        floor.push(runs / ((performance.now() - t0) / 1000));
-        cpuPerQuery.push(((await server.cpuMs()) - cpu0) / runs);
-      }
-      return {
-        completed: median(completed), started: median(started), floor: median(floor),
-        cpuPerRun: median(cpuPerRun), cpuPerQuery: median(cpuPerQuery),
-      };
-    } finally {
+type Launch = (env: Record<string, string>) => Promise<BenchServer>;
+
+/** The server of the tree at `dir` (its own bench/server-launch.ts, so its own src/). */
+async function launcherOf(dir: string): Promise<Launch> {
+  const module = (await import(join(dir, 'bench/server-launch.ts'))) as { startServerProcess: Launch };
+  return (env) => module.startServerProcess(env);
+}
+
+interface Measured {
+  completed: number;
+  started: number;
+  floor: number;
+  cpuPerRun: number;
+  cpuPerQuery: number;
+}
+
+/** A started server with its watcher and workflow, warmed up. */
+async function prepare(launch: Launch, spec: DatabaseSpec, runs: number) {
+  const server = await launch(benchEnv(spec));
+  const api = createApi(server);
+  const watcher = watchRuns(api);
+  const workflowId = await api.createWorkflow('small', chainDefinition(2));
+  await watcher.ready();
+  await completedPerSecond(api, watcher, workflowId, Math.min(runs, 100)); // warms up
+  return {
+    server, api, watcher, workflowId,
+    async close() {
       await watcher.close();
       await server.stop();
-    }
-  });
+    },
+  };
+}
+
+/** One repetition: `runs` runs, then as many baseline queries. */
+async function repetition(side: Awaited<ReturnType<typeof prepare>>, runs: number): Promise<Measured> {
+  const { server, api, watcher, workflowId } = side;
+  let cpu0 = await server.cpuMs();
+  const m = await completedPerSecond(api, watcher, workflowId, runs);
+  const cpuPerRun = ((await server.cpuMs()) - cpu0) / runs;
+  cpu0 = await server.cpuMs();
+  const t0 = performance.now();
+  await loops(runs, () => api.query('{ organization { id } }'));
+  const floor = runs / ((performance.now() - t0) / 1000);
+  return { ...m, floor, cpuPerRun, cpuPerQuery: ((await server.cpuMs()) - cpu0) / runs };
+}
+
+const medians = (all: Measured[]): Measured => ({
+  completed: median(all.map((m) => m.completed)),
+  started: median(all.map((m) => m.started)),
+  floor: median(all.map((m) => m.floor)),
+  cpuPerRun: median(all.map((m) => m.cpuPerRun)),
+  cpuPerQuery: median(all.map((m) => m.cpuPerQuery)),
+});
+
+/** This tree's server (and the BENCH_BEFORE tree's, each on a database of its own), repetitions alternating. */
+async function measure(driver: 'pglite' | 'postgres', runs: number, reps: number) {
+  const before = beforeDir ? await launcherOf(beforeDir) : undefined;
+  return withDatabase(driver, (spec) =>
+    withDatabase(driver, async (beforeSpec) => {
+      const now = await prepare(startServerProcess, spec, runs);
+      const earlier = before ? await prepare(before, beforeSpec, runs).catch(async (error: unknown) => {
+        await now.close();
+        throw error;
+      }) : undefined;
+      try {
+        const after: Measured[] = [];
+        const was: Measured[] = [];
+        for (let rep = 0; rep < reps; rep++) {
+          if (earlier) was.push(await repetition(earlier, runs));
+          after.push(await repetition(now, runs));
+        }
+        return { after: medians(after), before: earlier ? medians(was) : undefined };
+      } finally {
+        await Promise.all([now.close(), earlier?.close()]);
+      }
+    }),
+  );
 }
 
 /** Starts `runs` runs from the concurrent clients; completed/s counts to the last final update. */
@@ -136,30 +184,34 @@ export async function benchThroughput() {
   const runs = smoke ? 50 : 1500;
   const reps = smoke ? 2 : 3;
   const rows: (string | number)[][] = [];
+  const loadBefore = loadavg()[0]!;
+  const row = (driver: 'pglite' | 'postgres', tree: string, m: Measured, target?: number) => [
+    driver, tree, runs, target ? `≥ ${target}` : '—', fmt(m.completed, 0), target ? verdict(m.completed >= target) : '',
+    fmt(m.started, 0), fmt(m.cpuPerRun, 2), fmt(m.floor, 0), fmt(m.cpuPerQuery, 2), fmt(m.completed / m.floor, 2),
+  ];
   for (const driver of benchDrivers()) {
     const m = await measure(driver, runs, reps);
-    const target = driver === 'postgres' ? targetPostgres : undefined;
-    rows.push([
-      driver, runs, target ? `≥ ${target}` : '—', fmt(m.completed, 0), target ? verdict(m.completed >= target) : '',
-      fmt(m.started, 0), fmt(m.cpuPerRun, 2), fmt(m.floor, 0), fmt(m.cpuPerQuery, 2), `${fmt(m.completed / m.floor, 2)}`,
-    ]);
+    if (m.before) rows.push(row(driver, 'before (BENCH_BEFORE)', m.before));
+    rows.push(row(driver, 'this tree', m.after, targets[driver]));
+    if (m.before) rows.at(-1)!.push(`${fmt(m.after.completed / m.before.completed, 2)}× runs/s, ${fmt(m.after.cpuPerRun / m.before.cpuPerRun, 2)}× CPU/run`);
   }
-  if (!process.env.DATABASE_URL) rows.push(['postgres', runs, `≥ ${targetPostgres}`, skippedPostgres, '', '', '', '', '', '']);
+  if (!process.env.DATABASE_URL) rows.push(['postgres', 'this tree', runs, `≥ ${targets.postgres}`, skippedPostgres, '', '', '', '', '', '']);
+  const loadAfter = loadavg()[0]!;
   const more = [await acrossProcesses(runs)];
+  const headers = [
+    'database', 'server', 'runs', 'target runs/s', 'completed runs/s', 'verdict', 'startRun answered/s', 'server CPU ms/run',
+    'baseline queries/s', 'server CPU ms/query', 'runs / baseline', ...(beforeDir ? ['vs before'] : []),
+  ];
   return {
     title: `throughput — runs of trigger → transform → transform from ${clients} concurrent clients, median of ${reps}`,
-    table: table(
-      [
-        'database', 'runs', 'target runs/s', 'completed runs/s', 'verdict', 'startRun answered/s', 'server CPU ms/run',
-        'baseline queries/s', 'server CPU ms/query', 'runs / baseline',
-      ],
-      rows,
-    ),
+    table: table(headers, rows.map((r) => (beforeDir ? [...r, ...Array(headers.length - r.length).fill('')] : r))),
     notes: [
-      'completed: from the first startRun sent to the last run\'s final runUpdates message (every run SUCCEEDED).',
-      'the server runs in a child process (its own core); the clients and the runUpdates subscriber in the bench process.',
+      'completed: from the first startRun sent to the last run\'s final runUpdates message (every run SUCCEEDED, every step persisted).',
+      'the server runs in a child process; the clients and the runUpdates subscriber in the bench process.',
       `baseline: the same ${clients} loops sending { organization { id } } (auth + one read): the API's own ceiling here.`,
       'server CPU: user + system time of the server process per run (or query), a measure that machine load inflates less than rates.',
+      `previously measured (issue 9, before prepared statements, loaders and the organization cache): ${previous.postgres} runs/s on PostgreSQL, ${previous.pglite} on PGlite${beforeDir ? `; the "before" rows are the server of ${beforeDir}, measured in this run, repetitions alternating with this tree's` : ' (BENCH_BEFORE=<dir of an earlier checkout> measures one side by side)'}.`,
+      `machine load (1-minute load average, ${cpus().length} cores) at the start and the end: ${fmt(loadBefore, 1)} → ${fmt(loadAfter, 1)}.`,
     ],
     more,
   };

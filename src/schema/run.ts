@@ -2,7 +2,6 @@
 // runUpdates subscription (every status change of the organization's runs).
 import { Repeater } from 'graphql-yoga';
 import { findRun, listRuns } from '../db/queries/runs.js';
-import { findWorkflow } from '../db/queries/workflows.js';
 import type { RunParts } from '../db/run-parts.js';
 import type { BranchRow, RunRow } from '../db/schema.js';
 import { runStatuses } from '../engine/index.js';
@@ -10,6 +9,7 @@ import { builder } from './builder.js';
 import { keysetConnection } from './connections.js';
 import { organizationOf } from './context.js';
 import { loadersOf } from './loaders.js';
+import { currentWorkflow } from './workflow-cache.js';
 import { ForbiddenError, NotFoundError } from './errors.js';
 import { BranchRef, RunConnection, RunRef, StepRef, WorkflowRef } from './refs.js';
 import { StoredDefinitionInvalidError } from '../runs/graphs.js';
@@ -132,7 +132,7 @@ builder.mutationFields((t) => ({
       }
       const unstorable = jsonIssue('input', args.input);
       if (unstorable) throw new ValidationError([unstorable], 'input');
-      const workflow = await findWorkflow(context.services.database.db, organizationId, String(args.workflowId));
+      const workflow = await currentWorkflow(context.services.database, organizationId, String(args.workflowId));
       if (!workflow) throw new NotFoundError('workflow', String(args.workflowId));
       try {
         const input = args.input ?? null;

@@ -10,6 +10,7 @@ import { ForbiddenError, NotFoundError } from './errors.js';
 import { checkName } from './names.js';
 import { RunConnection, RunRef, WorkflowRef } from './refs.js';
 import { checkDefinition, ValidationError } from './validation.js';
+import { workflowChanged } from './workflow-cache.js';
 
 WorkflowRef.implement({
   description: 'A named workflow; `definition` is its current version.',
@@ -112,10 +113,13 @@ builder.mutationFields((t) => ({
         if (!checked.ok) throw new ValidationError(checked.issues);
         definition = checked.definition;
       }
-      const workflow = await updateWorkflow(context.services.database.db, organizationOf(context), String(id), {
+      const { database } = context.services;
+      // Forgotten before and after: a startRun reading it meanwhile keeps nothing.
+      workflowChanged(database, organizationOf(context), String(id));
+      const workflow = await updateWorkflow(database.db, organizationOf(context), String(id), {
         name,
         definition,
-      });
+      }).finally(() => workflowChanged(database, organizationOf(context), String(id)));
       if (!workflow) throw new NotFoundError('workflow', String(id));
       return workflow;
     },
