@@ -14,6 +14,7 @@ import './run-secrets.js';
 import './step.js';
 import './branch.js';
 import './run-event.js';
+import './run-graph.js';
 import './node-type.js';
 
 export const schema: GraphQLSchema = builder.toSchema({ sortSchema: false });

@@ -26,6 +26,9 @@ type Documents = {
     "\n  subscription RunUpdatesAll {\n    runUpdates { id status }\n  }\n": typeof types.RunUpdatesAllDocument,
     "\n  query Organization {\n    organization { id name }\n  }\n": typeof types.OrganizationDocument,
     "\n  mutation RetryRun($id: ID!) {\n    retryRun(id: $id) {\n      __typename\n      ... on Run { id status retries }\n      ... on ValidationError { message issues { path message } }\n      ... on Error { message }\n    }\n  }\n": typeof types.RetryRunDocument,
+    "\n  query RunGraph($id: ID!) {\n    run(id: $id) {\n      id\n      status\n      definition\n      edges { source target sourceHandle state }\n      timing { criticalPath criticalPathMs workMs parallelism }\n    }\n  }\n": typeof types.RunGraphDocument,
+    "\n  query RunEventsPage($id: ID!, $afterSeq: Int, $first: Int) {\n    run(id: $id) { events(afterSeq: $afterSeq, first: $first) { seq type nodeId } }\n  }\n": typeof types.RunEventsPageDocument,
+    "\n  mutation RunGraphUpdateWorkflow($id: ID!, $input: UpdateWorkflowInput!) {\n    updateWorkflow(id: $id, input: $input) { __typename ... on Workflow { version } }\n  }\n": typeof types.RunGraphUpdateWorkflowDocument,
     "\n  subscription RunUpdates($workflowId: ID) {\n    runUpdates(workflowId: $workflowId) { id status workflowVersion workflow { id } }\n  }\n": typeof types.RunUpdatesDocument,
     "\n  mutation UpdateDefinition($id: ID!, $input: UpdateWorkflowInput!) {\n    updateWorkflow(id: $id, input: $input) {\n      __typename\n      ... on Workflow { id version definition updatedAt }\n      ... on Error { message }\n    }\n  }\n": typeof types.UpdateDefinitionDocument,
     "\n  query RunsPage($workflowId: ID, $status: RunStatus, $first: Int, $after: String) {\n    runs(workflowId: $workflowId, status: $status, first: $first, after: $after) {\n      edges { cursor node { id status createdAt } }\n      pageInfo { hasNextPage hasPreviousPage endCursor }\n    }\n  }\n": typeof types.RunsPageDocument,
@@ -57,6 +60,9 @@ const documents: Documents = {
     "\n  subscription RunUpdatesAll {\n    runUpdates { id status }\n  }\n": types.RunUpdatesAllDocument,
     "\n  query Organization {\n    organization { id name }\n  }\n": types.OrganizationDocument,
     "\n  mutation RetryRun($id: ID!) {\n    retryRun(id: $id) {\n      __typename\n      ... on Run { id status retries }\n      ... on ValidationError { message issues { path message } }\n      ... on Error { message }\n    }\n  }\n": types.RetryRunDocument,
+    "\n  query RunGraph($id: ID!) {\n    run(id: $id) {\n      id\n      status\n      definition\n      edges { source target sourceHandle state }\n      timing { criticalPath criticalPathMs workMs parallelism }\n    }\n  }\n": types.RunGraphDocument,
+    "\n  query RunEventsPage($id: ID!, $afterSeq: Int, $first: Int) {\n    run(id: $id) { events(afterSeq: $afterSeq, first: $first) { seq type nodeId } }\n  }\n": types.RunEventsPageDocument,
+    "\n  mutation RunGraphUpdateWorkflow($id: ID!, $input: UpdateWorkflowInput!) {\n    updateWorkflow(id: $id, input: $input) { __typename ... on Workflow { version } }\n  }\n": types.RunGraphUpdateWorkflowDocument,
     "\n  subscription RunUpdates($workflowId: ID) {\n    runUpdates(workflowId: $workflowId) { id status workflowVersion workflow { id } }\n  }\n": types.RunUpdatesDocument,
     "\n  mutation UpdateDefinition($id: ID!, $input: UpdateWorkflowInput!) {\n    updateWorkflow(id: $id, input: $input) {\n      __typename\n      ... on Workflow { id version definition updatedAt }\n      ... on Error { message }\n    }\n  }\n": types.UpdateDefinitionDocument,
     "\n  query RunsPage($workflowId: ID, $status: RunStatus, $first: Int, $after: String) {\n    runs(workflowId: $workflowId, status: $status, first: $first, after: $after) {\n      edges { cursor node { id status createdAt } }\n      pageInfo { hasNextPage hasPreviousPage endCursor }\n    }\n  }\n": types.RunsPageDocument,
@@ -138,6 +144,18 @@ export function graphql(source: "\n  query Organization {\n    organization { id
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation RetryRun($id: ID!) {\n    retryRun(id: $id) {\n      __typename\n      ... on Run { id status retries }\n      ... on ValidationError { message issues { path message } }\n      ... on Error { message }\n    }\n  }\n"): (typeof documents)["\n  mutation RetryRun($id: ID!) {\n    retryRun(id: $id) {\n      __typename\n      ... on Run { id status retries }\n      ... on ValidationError { message issues { path message } }\n      ... on Error { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query RunGraph($id: ID!) {\n    run(id: $id) {\n      id\n      status\n      definition\n      edges { source target sourceHandle state }\n      timing { criticalPath criticalPathMs workMs parallelism }\n    }\n  }\n"): (typeof documents)["\n  query RunGraph($id: ID!) {\n    run(id: $id) {\n      id\n      status\n      definition\n      edges { source target sourceHandle state }\n      timing { criticalPath criticalPathMs workMs parallelism }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query RunEventsPage($id: ID!, $afterSeq: Int, $first: Int) {\n    run(id: $id) { events(afterSeq: $afterSeq, first: $first) { seq type nodeId } }\n  }\n"): (typeof documents)["\n  query RunEventsPage($id: ID!, $afterSeq: Int, $first: Int) {\n    run(id: $id) { events(afterSeq: $afterSeq, first: $first) { seq type nodeId } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RunGraphUpdateWorkflow($id: ID!, $input: UpdateWorkflowInput!) {\n    updateWorkflow(id: $id, input: $input) { __typename ... on Workflow { version } }\n  }\n"): (typeof documents)["\n  mutation RunGraphUpdateWorkflow($id: ID!, $input: UpdateWorkflowInput!) {\n    updateWorkflow(id: $id, input: $input) { __typename ... on Workflow { version } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
