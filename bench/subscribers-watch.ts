@@ -25,6 +25,12 @@ export function deadline(ms: number, what: () => string): Promise<never> {
   return new Promise((_, reject) => setTimeout(() => reject(new Error(`${what()} after ${ms} ms`)), ms).unref());
 }
 
+/** A close event, an error event or GraphQL errors, as text. */
+function describe(error: unknown): string {
+  const e = error as { code?: number; reason?: string; message?: string; type?: string };
+  return e.code !== undefined || e.message !== undefined ? `${e.type ?? ''} ${e.code ?? ''} ${e.reason ?? ''} ${e.message ?? ''}` : JSON.stringify(error);
+}
+
 /** Subscribes `client` to a run's events (or any graphql-ws server's); `onLive` once it saw the gate start. */
 export function collect(client: Client, runId: string, onLive: () => void): Promise<Received[]> {
   return new Promise((resolve, reject) => {
@@ -37,7 +43,7 @@ export function collect(client: Client, runId: string, onLive: () => void): Prom
           events.push({ ...data.runEvents, receivedAt: wallNow() });
           if (isGateStart(data.runEvents)) onLive();
         },
-        error: (error) => reject(error instanceof Error ? error : new Error(JSON.stringify(error))),
+        error: (error) => reject(error instanceof Error ? error : new Error(`subscription failed: ${describe(error)}`)),
         complete: () => resolve(events),
       },
     );
@@ -94,7 +100,7 @@ export async function watchRuns(api: Api, clients: Client[], workflowId: string,
   const streams = Promise.all(
     Array.from({ length: total }, (_, j) => collect(clients[Math.floor(j / perClient)]!, runIds[j % runs]!, onLive)),
   );
-  await Promise.race([everyoneLive, deadline(waitMs, () => `only ${live} of ${total} subscriptions live`)]);
+  await Promise.race([everyoneLive, streams, deadline(waitMs, () => `only ${live} of ${total} subscriptions live`)]);
   const rssIdle = (await (api.server.rssAfterGc ?? api.server.rss)()) - rss0;
 
   const [serverCpu0, clientCpu0, t0] = [await api.server.cpuMs(), cpuMs(), performance.now()];
