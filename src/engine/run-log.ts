@@ -33,8 +33,8 @@ export function createRunLog(options: { runId: string; steps: StepState[]; now: 
     touchStep,
 
     /** A RUN_* or BRANCH_* event. */
-    event(type: RunEventType, branch: string | null, status: string, error: string | null): void {
-      events.push({ seq: ++seq, runId, type, at: now(), nodeId: null, branch, status, attempt: null, error, reason: null });
+    event(type: RunEventType, branch: string | null, status: string, error: string | null, reason: string | null = null): void {
+      events.push({ seq: ++seq, runId, type, at: now(), nodeId: null, branch, status, attempt: null, error, reason });
     },
 
     /** A NODE_* event: it reports the step as it is now, and the step goes into the next commit. */

@@ -152,7 +152,8 @@ export function createScheduler(options: {
     return launches;
   }
 
-  function finishRun(status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED', error: string | null): void {
+  /** Ends the run; `reason` (a cancel's or a timeout's) goes on its final event. */
+  function finishRun(status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED', error: string | null, reason: string | null = null): void {
     branches.finishAll();
     run.status = status;
     run.error = error;
@@ -163,7 +164,7 @@ export function createScheduler(options: {
     }
     run.output = sinks;
     log.runChanged();
-    log.event(status === 'SUCCEEDED' ? 'RUN_SUCCEEDED' : status === 'FAILED' ? 'RUN_FAILED' : 'RUN_CANCELLED', null, status, error);
+    log.event(status === 'SUCCEEDED' ? 'RUN_SUCCEEDED' : status === 'FAILED' ? 'RUN_FAILED' : 'RUN_CANCELLED', null, status, error, reason);
   }
 
   /** Ends the run once every node settled. */
@@ -332,7 +333,8 @@ export function createScheduler(options: {
     stop(status: 'CANCELLED' | 'FAILED', reason: string): GraphNode[] {
       if (!isOpen()) return [];
       const aborts = cancelAll(`cancelled: ${reason}`);
-      finishRun(status, status === 'FAILED' ? reason : null);
+      // A cancelled run says why too: `Run.error` and its final event's error and reason.
+      finishRun(status, reason, reason);
       return aborts;
     },
 

@@ -47,7 +47,8 @@ it('aborts the in-flight request of a cancelled run; its next nodes send nothing
   // Were node a still running somewhere, its answer would now let b and c start.
   t.slow.release(`${runId}.a`);
   const events = await feed.done;
-  expect(events.at(-1)?.type).toBe('RUN_CANCELLED');
+  // The run and its final event say why.
+  expect(events.at(-1)).toMatchObject({ type: 'RUN_CANCELLED', error: 'cancelled by request', reason: 'cancelled by request' });
   expect(events.filter((e) => e.type === 'NODE_STARTED').map((e) => e.nodeId)).toEqual(['t', 'a']);
 
   // Another run through the same engine and target, to its end: by then a live b or c would have called.
@@ -61,7 +62,7 @@ it('aborts the in-flight request of a cancelled run; its next nodes send nothing
 
   expect(t.slow.requests.filter((r) => r.tag.startsWith(`${runId}.`)).map((r) => r.tag)).toEqual([`${runId}.a`]);
   const read = await t.request(GetRun, { id: runId }, key);
-  expect(read.data?.run).toMatchObject({ status: 'CANCELLED' });
+  expect(read.data?.run).toMatchObject({ status: 'CANCELLED', error: 'cancelled by request' });
   expect(Object.fromEntries(read.data!.run!.steps.map((s) => [s.nodeId, s.status]))).toEqual({
     t: 'SUCCEEDED',
     a: 'CANCELLED',

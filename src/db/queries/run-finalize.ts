@@ -6,7 +6,7 @@ import { branches, runEvents, runs, steps, type RunEventRow, type RunRow } from 
 
 export interface FinalizeOutcome {
   status: 'CANCELLED' | 'FAILED';
-  /** Why: `Run.error` when FAILED, the steps' reason (`cancelled: …`) and the run event's reason. */
+  /** Why: `Run.error`, the steps' reason (`cancelled: …`) and the run event's error and reason. */
   message: string;
   /**
    * Settle the run only if no process holds it (no owner, or its lease expired), or only if this
@@ -91,7 +91,7 @@ export async function finalizeStoredRun(
         .where(and(eq(branches.runId, runId), eq(branches.status, 'RUNNING')));
     }
 
-    const error = outcome.status === 'FAILED' ? outcome.message : null;
+    const error = outcome.message;
     event({
       type: outcome.status === 'FAILED' ? 'RUN_FAILED' : 'RUN_CANCELLED',
       nodeId: null,
