@@ -48,6 +48,10 @@ export const secretsKeySchema = z.string().transform((value, ctx) => {
   return key;
 });
 
+/** The levels LOG_LEVEL accepts, most verbose first. */
+export const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
+
 const envSchema = z.object({
   PORT: z.coerce
     .number({ error: 'expected a port number' })
@@ -85,6 +89,10 @@ const envSchema = z.object({
   EXPRESSION_MEMORY_MB: positiveInt(4096).default(64),
   EXPRESSION_RESULT_BYTES: positiveInt(1024 * 1024 * 1024).default(1024 * 1024),
   EXPRESSION_WORKERS: positiveInt(256).optional(),
+  LOG_LEVEL: z.string().toLowerCase().pipe(z.enum(logLevels, { error: `expected one of ${logLevels.join(', ')}` })).default('info'),
+  METRICS_TOKEN: z.string().min(1).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ error: 'expected a URL like http://localhost:4318' }).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ error: 'expected a URL like http://localhost:4318/v1/traces' }).optional(),
 });
 
 /** Everything the server is configured with. */
@@ -141,6 +149,16 @@ export interface Config {
   expressionResultBytes: number;
   /** Expression worker threads; unset: one per core, at least 2. */
   expressionWorkers: number | undefined;
+  /** The least severe level logged (JSON lines on stdout). */
+  logLevel: LogLevel;
+  /** When set, GET /metrics answers only `Authorization: Bearer <token>`. */
+  metricsToken: string | undefined;
+  /**
+   * Where spans are sent (OTLP over HTTP): OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as is, else
+   * OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces; unset: no tracing. The other OTEL_* variables
+   * (headers, service name, …) are read by the OpenTelemetry SDK itself.
+   */
+  otlpTracesEndpoint: string | undefined;
 }
 
 /** A setting had a value that cannot be used; the message names the variable. */
@@ -164,7 +182,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const lines = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? 'environment');
       // A key is never echoed, not even a malformed one.
-      const shown = name === 'SECRETS_KEY' ? '…' : JSON.stringify(raw[name] ?? '');
+      const shown = name === 'SECRETS_KEY' || name === 'METRICS_TOKEN' ? '…' : JSON.stringify(raw[name] ?? '');
       return `${name}=${shown}: ${issue.message}`;
     });
     throw new ConfigError(`invalid environment: ${lines.join('; ')}`);
@@ -198,5 +216,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     expressionMemoryMb: e.EXPRESSION_MEMORY_MB,
     expressionResultBytes: e.EXPRESSION_RESULT_BYTES,
     expressionWorkers: e.EXPRESSION_WORKERS,
+    logLevel: e.LOG_LEVEL,
+    metricsToken: e.METRICS_TOKEN,
+    otlpTracesEndpoint:
+      e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+      (e.OTEL_EXPORTER_OTLP_ENDPOINT ? `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : undefined),
   };
 }

@@ -1,8 +1,10 @@
-// Entry point: config → DATA_DIR lock → database → migrations → server; SIGTERM/SIGINT drain it.
+// Entry point: config → logger → DATA_DIR lock → database → migrations → server; SIGTERM/SIGINT drain it.
+// Everything after the config is read is logged as JSON lines on stdout (pino, LOG_LEVEL).
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDb } from './db/client.js';
 import { DataDirInUseError, lockDataDir, type DataDirLock } from './db/data-dir-lock.js';
 import { migrateDb } from './db/migrate.js';
+import { createLogger } from './observability/logger.js';
 import { newProcessId } from './runs/run-service.js';
 import { buildServer } from './server.js';
 
@@ -12,11 +14,14 @@ async function main(): Promise<void> {
     config = loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
+      // No logger yet: LOG_LEVEL itself may be what is wrong.
       console.error(`braid: ${error.message}`);
       process.exit(1);
     }
     throw error;
   }
+
+  const logger = createLogger({ level: config.logLevel });
 
   // PGlite must never be opened by two processes: the lock dies with this process, however it ends.
   let lock: DataDirLock | undefined;
@@ -24,7 +29,7 @@ async function main(): Promise<void> {
     if (!config.databaseUrl) lock = await lockDataDir(config.dataDir);
   } catch (error) {
     if (error instanceof DataDirInUseError) {
-      console.error(`braid: ${error.message}`);
+      logger.fatal(error.message);
       process.exit(1);
     }
     throw error;
@@ -33,35 +38,43 @@ async function main(): Promise<void> {
   const processId = newProcessId();
   const database = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, applicationName: `braid:${processId}` });
   await migrateDb(database);
-  const server = buildServer({ config, database, processId });
+  const server = buildServer({ config, database, processId, logger });
   const started = await server.start(config.port, config.host);
 
-  console.log(`braid: GraphQL at ${started.url} (GraphiQL in a browser; graphql-ws on the same path)`);
-  console.log(`braid: database ${database.driver === 'postgres' ? 'PostgreSQL' : `PGlite in ${config.dataDir}`}`);
+  const base = started.url.replace(/\/graphql$/, '');
+  logger.info(
+    { url: started.url, processId, database: database.driver, logLevel: config.logLevel, metricsProtected: config.metricsToken !== undefined },
+    `GraphQL at ${started.url} (GraphiQL in a browser; graphql-ws on the same path); ${base}/health, ${base}/ready, ${base}/metrics`,
+  );
+  logger.info(`database: ${database.driver === 'postgres' ? 'PostgreSQL' : `PGlite in ${config.dataDir}`}`);
   if (started.devApiKey) {
     const kept = config.dataDir === 'memory://' ? 'a new one each start with memory://' : `kept in ${config.dataDir}/dev-api-key`;
-    console.log(`braid: dev mode (no ADMIN_TOKEN): only loopback hosts are answered; organization "default", ADMIN key (${kept}):`);
-    console.log(`  Authorization: Bearer ${started.devApiKey}`);
-    console.log(`  GraphiQL: ${started.url} (the key is pre-filled in its headers)`);
+    // The one line that holds a key: dev mode hands it to whoever starts the server, on purpose.
+    logger.info(
+      `dev mode (no ADMIN_TOKEN): only loopback hosts are answered; ADMIN key of organization "default" (${kept}), pre-filled in GraphiQL: Authorization: Bearer ${started.devApiKey} `,
+    );
   }
   const { secretsKey } = started;
-  if (secretsKey === 'none') console.log('braid: SECRETS_KEY is not set: secrets cannot be created or updated (32 bytes in base64, e.g. `openssl rand -base64 32`)');
-  else if (secretsKey === 'new per start') console.log('braid: secrets key: a new one for this start (dev mode, nothing kept)');
-  else if (typeof secretsKey === 'object') console.log(`braid: secrets key: kept in ${secretsKey.file} (dev mode; set SECRETS_KEY to use your own)`);
+  if (secretsKey === 'none') logger.warn('SECRETS_KEY is not set: secrets cannot be created or updated (32 bytes in base64, e.g. `openssl rand -base64 32`)');
+  else if (secretsKey === 'new per start') logger.info('secrets key: a new one for this start (dev mode, nothing kept)');
+  else if (typeof secretsKey === 'object') logger.info(`secrets key: kept in ${secretsKey.file} (dev mode; set SECRETS_KEY to use your own)`);
 
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`braid: ${signal}: draining (running steps get up to ${config.shutdownGraceMs} ms; unfinished runs go on elsewhere or at the next start)`);
+    logger.info({ signal }, `${signal}: draining (running steps get up to ${config.shutdownGraceMs} ms; unfinished runs go on elsewhere or at the next start)`);
     server
       .stop()
       .then(() => database.close())
       .then(() => lock?.release())
       .then(
-        () => process.exit(0),
+        () => {
+          logger.info('stopped');
+          process.exit(0);
+        },
         (error: unknown) => {
-          console.error('braid: error while stopping', error);
+          logger.error({ err: error }, 'error while stopping');
           process.exit(1);
         },
       );

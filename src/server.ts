@@ -1,13 +1,13 @@
 // The server: node:http with yoga at /graphql (HTTP, SSE, GraphiQL), graphql-ws on the same port and
-// path, /health; request bodies bounded. Wires the run service (engine, store, leases) to the pubsub,
+// path, /health, /ready and /metrics; request bodies bounded; logs through one pino logger. Wires the run service (engine, store, leases) to the pubsub,
 // takes unfinished runs over after it listens, and drains on stop.
+import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { WebSocketServer } from 'ws';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
-import { appliedMigrationCount, migrationCount } from './db/migrate.js';
 import { recordApiKeyUse } from './db/queries/api-keys.js';
 import { ensureDevKey } from './dev-key.js';
 import { ensureSecretsKey } from './secrets-key.js';
@@ -28,6 +28,11 @@ import { yogaMask } from './schema/live-render.js';
 import { createKeyCache } from './schema/auth.js';
 import { createAuthThrottle } from './schema/auth-throttle.js';
 import { createKeyLimits } from './schema/rate-limits.js';
+import { createLogger, logFunction, type Logger } from './observability/logger.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import { createReadinessCheck } from './observability/ready.js';
+import { logIfFailed, useErrorLog, yogaLogger } from './observability/request-log.js';
+import { createRunObserver, observeCommits } from './observability/run-observer.js';
 
 export interface ServerDeps {
   config: Config;
@@ -43,6 +48,8 @@ export interface ServerDeps {
   liveDelivery?: 'grouped' | 'per-subscriber';
   /** The window of RATE_LIMIT_PER_SECOND in ms (default 1000); tests widen it so that counts do not depend on timing. */
   rateLimitWindowMs?: number;
+  /** Where every log line goes; by default JSON lines on stdout at LOG_LEVEL. */
+  logger?: Logger;
 }
 
 export interface StartedServer {
@@ -72,6 +79,9 @@ export interface BraidServer {
    */
   stop(): Promise<void>;
   readonly services: Services;
+  readonly logger: Logger;
+  /** What GET /metrics serves. */
+  readonly metrics: Metrics;
   /** Resolves once the runs left unfinished when the server started were taken over (after `start`). */
   readonly tookOver: Promise<void>;
 }
@@ -88,7 +98,9 @@ export function buildServer(deps: ServerDeps): BraidServer {
   // PGlite writes on the main thread: gathering commits for 10 ms makes fewer, larger writes and
   // leaves the loop free for the I/O of the nodes just started (seed on PGlite: 217–220 → 207–211 ms
   // makespan). PostgreSQL writes off-thread, so its batches go at the end of each loop turn.
-  const log = (message: string, data?: Record<string, unknown>) => console.error(`braid: ${message}`, data ?? '');
+  const logger = deps.logger ?? createLogger({ level: config.logLevel });
+  const log = logFunction(logger);
+  const metrics = createMetrics({ activeRuns: () => runs.liveRuns, activeSubscriptions: () => streams.open });
   const runs = createRunService({
     database,
     pubsub,
@@ -99,6 +111,7 @@ export function buildServer(deps: ServerDeps): BraidServer {
     capacity: config.runCapacity,
     ...(deps.processId ? { processId: deps.processId } : {}),
     log,
+    observer: createRunObserver(logger, metrics),
     createEngine: ({ onCommitted, epochOf, holds, notify }) =>
       createEngine({
         store: createRunStore(database, {
@@ -119,8 +132,9 @@ export function buildServer(deps: ServerDeps): BraidServer {
           warm: true,
           mode: deps.expressionMode,
         },
-        onCommitted,
+        onCommitted: observeCommits(metrics, onCommitted),
         log,
+        logger,
         // Alone on PGlite a lease cannot be lost to another process.
         ...(database.driver === 'postgres' ? { holds } : {}),
         ...(deps.clock ? { clock: deps.clock } : {}),
@@ -134,7 +148,8 @@ export function buildServer(deps: ServerDeps): BraidServer {
   let devApiKey: string | undefined;
   const live = deps.liveDelivery === 'per-subscriber' ? undefined
     : createLiveGroups({ pubsub, database, maxQueue: config.subscriberMaxQueue, mask: yogaMask(log) });
-  let yoga = createBraidYoga(services, { live });
+  const yogaOptions = { live, logging: yogaLogger(logger), plugins: [useErrorLog(logger)] };
+  let yoga = createBraidYoga(services, yogaOptions);
 
   let draining = false;
   /** Responses not yet sent: once draining, each asks its keep-alive client to go elsewhere. */
@@ -145,8 +160,9 @@ export function buildServer(deps: ServerDeps): BraidServer {
       answering.add(res);
       res.once('close', () => answering.delete(res));
     }
+    logIfFailed(logger, req, res);
     handle(req, res).catch((error: unknown) => {
-      console.error('request failed', error);
+      logger.error({ err: error, method: req.method, path: (req.url ?? '/').split('?')[0] }, 'request failed with an unexpected error');
       if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Unexpected error.' }] });
       else res.destroy();
     });
@@ -164,6 +180,7 @@ export function buildServer(deps: ServerDeps): BraidServer {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health') return health(res);
     if (path === '/ready') return ready(res);
+    if (path === '/metrics') return serveMetrics(req, res);
     if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS') {
       const body = await readBody(req, res, config.maxBodyBytes);
       if (body === null) return;
@@ -178,22 +195,31 @@ export function buildServer(deps: ServerDeps): BraidServer {
       await database.rows(sql`select 1 as ok`);
       sendJson(res, 200, { status: 'ok', database: database.driver });
     } catch (error) {
-      console.error('health check: database unreachable', error);
+      logger.error({ err: error }, 'health check: database unreachable');
       sendJson(res, 503, { status: 'unavailable', database: database.driver });
     }
   }
 
-  /** 200 while the process takes work (database reachable, migrations applied, not draining); 503 otherwise. */
+  const readiness = createReadinessCheck({ database, draining: () => draining }, (error) =>
+    logger.error({ err: error }, 'readiness check: database unreachable'),
+  );
+
+  /** 200 while the process takes work (database reachable, migrations applied, not draining or shedding); 503 with the reason otherwise. */
   async function ready(res: ServerResponse): Promise<void> {
-    if (draining) return sendJson(res, 503, { status: 'draining' });
-    try {
-      const applied = await appliedMigrationCount(database);
-      if (applied < migrationCount()) return sendJson(res, 503, { status: 'migrations pending' });
-      sendJson(res, 200, { status: 'ready' });
-    } catch (error) {
-      log('readiness check: database unreachable', { error: String(error) });
-      sendJson(res, 503, { status: 'database unreachable' });
+    const { ready, reason } = await readiness();
+    if (ready) sendJson(res, 200, { status: 'ready' });
+    else sendJson(res, 503, { status: 'unavailable', reason });
+  }
+
+  /** Prometheus text; with METRICS_TOKEN set, only for `Authorization: Bearer <METRICS_TOKEN>`. */
+  async function serveMetrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (config.metricsToken !== undefined && !bearerIs(req.headers.authorization, config.metricsToken)) {
+      res.setHeader('www-authenticate', 'Bearer');
+      return sendJson(res, 401, { errors: [{ message: 'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>', extensions: { code: 'UNAUTHENTICATED' } }] });
     }
+    const text = await metrics.text();
+    res.writeHead(200, { 'content-type': metrics.contentType, 'content-length': Buffer.byteLength(text) });
+    res.end(text);
   }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxBodyBytes });
@@ -217,13 +243,15 @@ export function buildServer(deps: ServerDeps): BraidServer {
 
   return {
     services,
+    logger,
+    metrics,
     tookOver: tookOver.promise,
     async start(port = config.port, host = config.host) {
       if (!config.adminToken) {
         const devKey = await ensureDevKey(database.db, { dataDir: config.dataDir, organization: devOrganizationName });
         if (devKey.problem) log('dev mode: the key is new at every start', { problem: devKey.problem });
         devApiKey = devKey.secret;
-        yoga = createBraidYoga(services, { devApiKey, live });
+        yoga = createBraidYoga(services, { ...yogaOptions, devApiKey });
       }
       let secretsKey: StartedServer['secretsKey'] = config.secretsKey ? 'SECRETS_KEY' : 'none';
       if (!config.secretsKey && !config.adminToken) {
@@ -289,6 +317,13 @@ export function buildServer(deps: ServerDeps): BraidServer {
       })());
     },
   };
+}
+
+/** Whether `header` is `Bearer <token>`, compared in constant time. */
+function bearerIs(header: string | undefined, token: string): boolean {
+  const given = Buffer.from(header ?? '');
+  const expected = Buffer.from(`Bearer ${token}`);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -31,7 +31,21 @@ describe('loadConfig', () => {
       expressionMemoryMb: 64,
       expressionResultBytes: 1024 * 1024,
       expressionWorkers: undefined,
+      logLevel: 'info',
+      metricsToken: undefined,
+      otlpTracesEndpoint: undefined,
     });
+  });
+
+  it('reads LOG_LEVEL in any case, METRICS_TOKEN without echoing it, and where spans go', () => {
+    expect(loadConfig({ LOG_LEVEL: 'DEBUG' }).logLevel).toBe('debug');
+    expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL="loud": expected one of trace, debug/);
+    expect(loadConfig({ METRICS_TOKEN: 'm-token' }).metricsToken).toBe('m-token');
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318/' }).otlpTracesEndpoint).toBe('http://127.0.0.1:4318/v1/traces');
+    expect(
+      loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://b:4318/traces' }).otlpTracesEndpoint,
+    ).toBe('http://b:4318/traces');
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT/);
   });
 
   it('listens on loopback in dev mode and everywhere with ADMIN_TOKEN, unless HOST says', () => {

@@ -7,6 +7,7 @@ import type { RunCommit, RunState } from './events.js';
 import { createExpressionEvaluator, type ExpressionEvaluatorOptions } from './expression-evaluator.js';
 import type { WorkflowGraph } from './graph.js';
 import { builtinNodeTypes } from './nodes/index.js';
+import type { LeveledLogger } from './fan-out-log.js';
 import type { Log, NodeRegistry } from './nodes/node-type.js';
 import { runActorLogic } from './run-actor.js';
 import type { RestoredRun } from './scheduler.js';
@@ -23,6 +24,11 @@ export interface EngineOptions {
   /** Called with each commit after the store persisted it, in order per run: publish here. */
   onCommitted?: (commit: RunCommit) => void;
   log?: Log;
+  /**
+   * Leveled lines (pino's shape): debug `Node <id> has <n> outgoing edge(s)` and info `Executing <n>
+   * parallel branches from node <id>`, each with its runId. Asked per level before a line is built.
+   */
+  logger?: LeveledLogger;
   /** Jitter for exponential backoff; Math.random by default. */
   random?: () => number;
   /**
@@ -121,6 +127,7 @@ export function createEngine(options: EngineOptions): Engine {
         deps: {
           clock,
           log,
+          logger: options.logger,
           allowPrivateNetwork: options.allowPrivateNetwork ?? false,
           random: options.random ?? Math.random,
           expressions,

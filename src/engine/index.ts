@@ -6,6 +6,7 @@ export { compileWorkflow, validateWorkflow, type ValidationResult, type Workflow
 export { describeUnstorable, findDeeperThan, findUnstorable, mapStrings } from './json-walk.js';
 export { builtinNodeTypes, createNodeRegistry } from './nodes/index.js';
 export type { Log, NodeContext, NodeRegistry, NodeResult, NodeType } from './nodes/node-type.js';
+export type { LeveledLogger } from './fan-out-log.js';
 export { createMemoryStore, type MemoryStore, type StoredRun } from './memory-store.js';
 export type { RunStore } from './store.js';
 export { systemClock, type Clock } from './clock.js';

@@ -10,6 +10,7 @@ import type { ExpressionEvaluator } from './expression-evaluator.js';
 import type { GraphNode, WorkflowGraph } from './graph.js';
 import { nodeActorLogic, type NodeActorOutput, type NodeRetryingEvent } from './node-actor.js';
 import type { RunShared } from './node-runner.js';
+import { logFanOut, type LeveledLogger } from './fan-out-log.js';
 import type { Log } from './nodes/node-type.js';
 import { createRedactor, type Redactor } from './redaction.js';
 import { createScheduler, type NodeOutcome, type RestoredRun, type Scheduler } from './scheduler.js';
@@ -19,6 +20,8 @@ import type { RunSecrets, SecretReader } from './secret-refs.js';
 export interface RunDeps {
   clock: Clock;
   log: Log;
+  /** The engine's leveled lines (fan-outs), if anyone listens. */
+  logger?: LeveledLogger | undefined;
   allowPrivateNetwork: boolean;
   random: () => number;
   /** Where expressions and templates are evaluated, under which bounds. */
@@ -162,6 +165,8 @@ export const runActorLogic: ActorLogic<RunSnapshot, RunEvent, RunInput> = {
       snapshot.actors[node.index] = undefined;
       // Redacted before successors see it and before it is stored.
       const { launches, aborts } = scheduler.settle(node, redactOutcome(snapshot.shared.redactor, outcome));
+      const { logger } = snapshot.input.deps;
+      if (logger !== undefined) logFanOut(logger, snapshot.input.runId, node, scheduler.steps[node.index]!);
       abort(snapshot, scope, aborts);
       if (launches.length > 0 && !snapshot.input.deps.holds()) {
         flush(snapshot);

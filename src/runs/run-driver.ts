@@ -5,7 +5,7 @@ import { finalizeStoredRun, type FinalizeOutcome } from '../db/queries/run-final
 import { readRunStates } from '../db/queries/run-states.js';
 import { LeaseLostError } from '../db/run-store.js';
 import type { RunEventRow, RunRow } from '../db/schema.js';
-import type { Engine, Log, RestoredRun, RunCommit, RunEnd } from '../engine/index.js';
+import { finalRunStatuses, type Engine, type Log, type RestoredRun, type RunCommit, type RunEnd } from '../engine/index.js';
 import type { Announcement, EventFeed, ServerPubSub } from './event-feed.js';
 import type { GraphCache } from './graphs.js';
 import { StoredDefinitionInvalidError } from './graphs.js';
@@ -35,6 +35,14 @@ export interface RunDriver {
   drain(graceMs: number): Promise<void>;
 }
 
+/** Watches the runs of this process (logs, metrics): told when one starts running and when it ends. */
+export interface RunObserver {
+  /** The run's status became RUNNING here (a fresh start, or again after retryRun). */
+  started(run: RunRow): void;
+  /** The run's final state was stored by this process. */
+  finished(run: RunRow): void;
+}
+
 export function createRunDriver(deps: {
   database: Database;
   engine: (onCommitted: (commit: RunCommit) => void) => Engine;
@@ -47,6 +55,7 @@ export function createRunDriver(deps: {
   /** A run left: a slot freed. */
   onRunLeft(): void;
   log: Log;
+  observer?: RunObserver | undefined;
 }): RunDriver {
   const { database, leases, feed, pubsub, log } = deps;
   const live = new Map<string, { row: RunRow; ended: Promise<void> }>();
@@ -68,13 +77,22 @@ export function createRunDriver(deps: {
     const { status, startedAt, finishedAt, output, error, deadlineAt } = commit.run;
     entry.row = { ...previous, status, startedAt, finishedAt, output: output ?? null, error, deadlineAt };
     // Other processes hear of it through the store's NOTIFY.
-    if (entry.row.status !== previous.status) pubsub.runs.publish(entry.row.organizationId, entry.row);
+    if (entry.row.status !== previous.status) {
+      pubsub.runs.publish(entry.row.organizationId, entry.row);
+      observe(entry.row);
+    }
+  }
+
+  function observe(run: RunRow): void {
+    if (run.status === 'RUNNING') deps.observer?.started(run);
+    else if (finalRunStatuses.has(run.status)) deps.observer?.finished(run);
   }
 
   async function finalize(runId: string, outcome: FinalizeOutcome): Promise<RunRow | null> {
     const result = await finalizeStoredRun(database.db, runId, outcome);
     if (!result) return null;
     publishRun(result.run, result.events);
+    observe(result.run);
     return result.run;
   }
 

@@ -14,7 +14,7 @@ import { channels, createPostgresFeed, soloFeed, type EventFeed, type ServerPubS
 import { StoredDefinitionInvalidError, type GraphCache } from './graphs.js';
 import { createLeases, type Leases } from './leases.js';
 import { restoredRun } from './restored-run.js';
-import { createRunDriver } from './run-driver.js';
+import { createRunDriver, type RunObserver } from './run-driver.js';
 import type { RunSecretsSource } from './run-secrets.js';
 import { waitForFinalEvent } from './final-event.js';
 
@@ -33,6 +33,7 @@ export class UnavailableError extends Error {
 
 /** retryRun on a run that is not FAILED or CANCELLED. */
 export { RunNotRetriableError } from '../db/queries/run-reopen.js';
+export type { RunObserver } from './run-driver.js';
 
 export interface RunService {
   /** This process's id, as stored in `runs.owner` while it drives a run. */
@@ -72,6 +73,8 @@ export interface RunServiceOptions {
   /** This process's id in `runs.owner` (and in its PostgreSQL `application_name`, `braid:<id>`); random by default. */
   processId?: string;
   log: Log;
+  /** Told when a run starts running here and when one ends (logs, metrics). */
+  observer?: RunObserver;
 }
 
 /** `input` with the values of the secrets read for its run replaced by `[secret:NAME]`. */
@@ -120,6 +123,7 @@ export function createRunService(options: RunServiceOptions): RunService {
     feed,
     pubsub,
     log,
+    observer: options.observer,
     // A claim costs a statement: only when runs may wait for room (on PostgreSQL the poll also finds them).
     onRunLeft: () => {
       if (!backlog) return;

@@ -1,6 +1,6 @@
 // The yoga instance: the schema with masking on, depth and cost limits, GraphiQL (dev key pre-filled)
 // and the context built from the Authorization header, or from graphql-ws' connection for WebSockets.
-import { createYoga, type YogaInitialContext } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaInitialContext, type YogaServerOptions } from 'graphql-yoga';
 import type { Caller } from './auth.js';
 import { callerOfRequest } from './auth-throttle.js';
 import { useKeyLimits } from './rate-limits.js';
@@ -11,6 +11,7 @@ import { isOriginAllowed } from '../origin-policy.js';
 import { limitPlugins } from './limits.js';
 import type { LiveGroups } from './live-groups.js';
 import { useLiveGroups } from './live-plugin.js';
+import { renderLocalGraphiQL } from './graphiql-page.js';
 
 /** What graphql-ws operations bring into the context instead of an HTTP request. */
 export interface WsInitialContext {
@@ -23,8 +24,19 @@ query NodeTypes {
 }
 `;
 
-/** `live`: subscriptions join live groups (one execution per event per group); without it, one per subscriber. */
-export function createBraidYoga(services: Services, options: { devApiKey?: string | undefined; live?: LiveGroups | undefined }) {
+/**
+ * `live`: subscriptions join live groups (one execution per event per group); without it, one per subscriber.
+ * `logging`: yoga's logger (default: warnings to the console); `plugins` run after Braid's own.
+ */
+export function createBraidYoga(
+  services: Services,
+  options: {
+    devApiKey?: string | undefined;
+    live?: LiveGroups | undefined;
+    logging?: YogaServerOptions<Record<string, unknown>, Context>['logging'];
+    plugins?: Plugin[];
+  },
+) {
   const { config } = services;
   return createYoga<Record<string, unknown>, Context>({
     schema,
@@ -38,7 +50,8 @@ export function createBraidYoga(services: Services, options: { devApiKey?: strin
       const allowed = origin !== null && isOriginAllowed(origin, request.headers.get('host') ?? undefined, config.corsOrigins);
       return allowed ? { origin: [origin], credentials: true } : false;
     },
-    logging: 'warn',
+    logging: options.logging ?? 'warn',
+    renderGraphiQL: renderLocalGraphiQL,
     graphiql: {
       title: 'Braid',
       defaultQuery: exampleQuery,
@@ -48,6 +61,7 @@ export function createBraidYoga(services: Services, options: { devApiKey?: strin
       ...limitPlugins(config),
       useKeyLimits(services.limits),
       ...(options.live ? [useLiveGroups(options.live)] : []),
+      ...(options.plugins ?? []),
     ],
     context: async (initial: YogaInitialContext & Partial<WsInitialContext>) => {
       const caller = initial.wsCaller ?? (await callerOfRequest(services, initial));

@@ -1,0 +1,93 @@
+// The process's Prometheus metrics (prom-client, one registry per server): runs started, finished and
+// active, node step durations, event delivery latency and open subscriptions, served at GET /metrics.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** What the server feeds into its metrics; the gauges read their sources when scraped. */
+export interface Metrics {
+  readonly registry: Registry;
+  /** A run started to run here (fresh, or again after retryRun). */
+  runStarted(): void;
+  /** A run's final state was stored by this process. */
+  runFinished(status: string): void;
+  /** A node's step settled after running for `seconds` (retries included). */
+  nodeSettled(type: string, status: string, seconds: number): void;
+  /** An event was committed and published: its delivery is measured from now. */
+  eventCommitted(event: object): void;
+  /** `event` (as published) was written to a subscriber's socket; events not published here are ignored. */
+  eventDelivered(event: object): void;
+  /** The Prometheus text of every metric. */
+  text(): Promise<string>;
+  readonly contentType: string;
+}
+
+export interface MetricSources {
+  /** Runs this process drives now. */
+  activeRuns(): number;
+  /** Subscriptions (graphql-ws and SSE) served now. */
+  activeSubscriptions(): number;
+}
+
+// Node steps run from sub-millisecond transforms to long waits; deliveries from ~1 ms to seconds.
+const nodeBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+const deliveryBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export function createMetrics(sources: MetricSources): Metrics {
+  const registry = new Registry();
+  const registers = [registry];
+  const runsStarted = new Counter({ name: 'braid_runs_started_total', help: 'Runs started by this process.', registers });
+  const runsFinished = new Counter({
+    name: 'braid_runs_finished_total',
+    help: 'Runs whose final state this process stored, by status.',
+    labelNames: ['status'] as const,
+    registers,
+  });
+  new Gauge({
+    name: 'braid_runs_active',
+    help: 'Runs this process drives now.',
+    registers,
+    collect() {
+      this.set(sources.activeRuns());
+    },
+  });
+  const nodeDuration = new Histogram({
+    name: 'braid_node_duration_seconds',
+    help: 'How long node steps ran, from start to settlement (retries included), by node type and status.',
+    labelNames: ['type', 'status'] as const,
+    buckets: nodeBuckets,
+    registers,
+  });
+  const delivery = new Histogram({
+    name: 'braid_event_delivery_seconds',
+    help: "From an event's commit to its write to a subscriber's socket.",
+    buckets: deliveryBuckets,
+    registers,
+  });
+  new Gauge({
+    name: 'braid_subscriptions_active',
+    help: 'Subscriptions (graphql-ws and SSE) served now.',
+    registers,
+    collect() {
+      this.set(sources.activeSubscriptions());
+    },
+  });
+  for (const status of ['SUCCEEDED', 'FAILED', 'CANCELLED']) runsFinished.inc({ status }, 0);
+
+  /** When each published event was committed (ms, monotonic); dropped with the event. */
+  const committedAt = new WeakMap<object, number>();
+
+  return {
+    registry,
+    runStarted: () => runsStarted.inc(),
+    runFinished: (status) => runsFinished.inc({ status }),
+    nodeSettled: (type, status, seconds) => nodeDuration.observe({ type, status }, seconds),
+    eventCommitted: (event) => void committedAt.set(event, performance.now()),
+    eventDelivered(event) {
+      const at = committedAt.get(event);
+      if (at !== undefined) delivery.observe((performance.now() - at) / 1000);
+    },
+    text: () => registry.metrics(),
+    get contentType() {
+      return registry.contentType;
+    },
+  };
+}
