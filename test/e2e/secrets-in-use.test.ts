@@ -7,8 +7,10 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createLogger } from '../../src/observability/logger.js';
 import { createWorkflow, runToEnd, startRun, watchRun } from '../helpers/operations.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { storedText } from '../helpers/stored-state.js';
@@ -89,11 +91,17 @@ async function details(runId: string, key = editor) {
 const http = (id: string, params: Record<string, unknown>) => ({ id, type: 'http', params });
 
 beforeAll(async () => {
-  // Everything the server logs, whichever console method it uses.
+  // Everything the server logs, at its most verbose, and anything written to the console.
   for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
     vi.spyOn(console, method).mockImplementation((...args: unknown[]) => void logged.push(args.map((arg) => (typeof arg === 'string' ? arg : JSON.stringify(arg) ?? String(arg))).join(' ')));
   }
-  [t, echo] = await Promise.all([startTestServer(), startEchoServer()]);
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logged.push(chunk.toString());
+      done();
+    },
+  });
+  [t, echo] = await Promise.all([startTestServer({}, { logger: createLogger({ level: 'trace', destination: sink }) }), startEchoServer()]);
   const a = await t.createOrganization();
   editor = await t.createKey(a.adminKey, 'EDITOR');
   other = (await t.createOrganization()).adminKey;
@@ -156,6 +164,8 @@ describe('a run using a secret', () => {
     expectNoValue(JSON.stringify(run), 'the run as the API answers it');
     expectNoValue(JSON.stringify(events), 'its events');
     expectNoValue(await storedText(t.database), 'the database');
+    // The run's lines were logged (with its failure), none with the value.
+    expect(logged.some((line) => line.includes(runId) && line.includes('[secret:API_TOKEN]'))).toBe(true);
     expectNoValue(logged.join('\n'), 'the logs');
   });
 
@@ -182,7 +192,7 @@ describe('a run using a secret', () => {
     await watchRun(t, otherClient, runId).done;
     const run = await details(runId, other);
     expect(run.status).toBe('FAILED');
-    expect(run.steps[1]!.error).toContain('secret "API_TOKEN" does not exist');
+    expect(run.steps.find((step) => step.nodeId === 'call')!.error).toContain('secret "API_TOKEN" does not exist');
     expect(run.secretsUsed).toEqual(['API_TOKEN']);
     expect(echo.received.length).toBe(before);
   });

@@ -80,7 +80,7 @@ let organizationCounter = 0;
  */
 export async function startTestServer(
   overrides: Partial<Config> = {},
-  deps: Pick<ServerDeps, 'rateLimitWindowMs'> = {},
+  deps: Pick<ServerDeps, 'rateLimitWindowMs' | 'logger'> = {},
 ): Promise<TestServer> {
   const [database, slow] = await Promise.all([createTestDatabase(), startSlowServer()]);
   const config: Config = {
