@@ -5,6 +5,7 @@ import { print, type GraphQLFormattedError } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { loadConfig, type Config } from '../../src/config.js';
+import { createLogger } from '../../src/observability/logger.js';
 import { buildServer, type BraidServer, type ServerDeps } from '../../src/server.js';
 import { graphql } from '../gql/index.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
@@ -87,7 +88,9 @@ export async function startTestServer(
     ...loadConfig({ ADMIN_TOKEN: adminToken, HTTP_ALLOW_PRIVATE: 'true', PORT: '0', SECRETS_KEY: testSecretsKey.toString('base64') }),
     ...overrides,
   };
-  const server = buildServer({ config, database, ...deps });
+  // Quiet unless LOG_LEVEL asks for lines (a test that reads them passes its own logger).
+  const logger = createLogger({ level: loadConfig({ LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' }).logLevel });
+  const server = buildServer({ config, database, logger, ...deps });
   const started = await server.start(0, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${started.port}`;
   const url = `${baseUrl}/graphql`;
