@@ -1,5 +1,5 @@
 // The server: node:http with yoga at /graphql (HTTP, SSE, GraphiQL), graphql-ws on the same port and
-// path, /health, /ready and /metrics; request bodies bounded; logs through one pino logger. Wires the run service (engine, store, leases) to the pubsub,
+// path, /health, /ready and /metrics, the dashboard under /ui/ (ui-server.ts); request bodies bounded; logs through one pino logger. Wires the run service (engine, store, leases) to the pubsub,
 // takes unfinished runs over after it listens, and drains on stop.
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -28,6 +28,7 @@ import { yogaMask } from './schema/live-render.js';
 import { createKeyCache } from './schema/auth.js';
 import { createAuthThrottle } from './schema/auth-throttle.js';
 import { createKeyLimits } from './schema/rate-limits.js';
+import { createUiRoutes } from './ui-server.js';
 import { createLogger, logFunction, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createReadinessCheck } from './observability/ready.js';
@@ -146,6 +147,7 @@ export function buildServer(deps: ServerDeps): BraidServer {
   const limits = createKeyLimits({ config, database, ...(deps.rateLimitWindowMs ? { windowMs: deps.rateLimitWindowMs } : {}) });
   const services: Services = { config, database, registry, runs, pubsub, streams, keys, limits, authThrottle: createAuthThrottle(), secretsKey: config.secretsKey };
   let devApiKey: string | undefined;
+  const ui = createUiRoutes({ devApiKey: () => devApiKey });
   const live = deps.liveDelivery === 'per-subscriber' ? undefined
     : createLiveGroups({ pubsub, database, maxQueue: config.subscriberMaxQueue, mask: yogaMask(log) });
   const yogaOptions = { live, logging: yogaLogger(logger), plugins: [useErrorLog(logger)] };
@@ -181,6 +183,7 @@ export function buildServer(deps: ServerDeps): BraidServer {
     if (path === '/health') return health(res);
     if (path === '/ready') return ready(res);
     if (path === '/metrics') return serveMetrics(req, res);
+    if (await ui.handle(req, res, path ?? '/')) return;
     if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS') {
       const body = await readBody(req, res, config.maxBodyBytes);
       if (body === null) return;
