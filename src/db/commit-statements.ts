@@ -1,6 +1,6 @@
 // The statements of a run-store transaction, built once per database: each table's rows arrive as one
 // JSON parameter (see recordset.ts), so the text never changes and is prepared once.
-import { eq, getTableColumns, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { preparedPer } from './prepared.js';
 import { excludedSet, recordsetSelect, recordsetSource, setFrom } from './recordset.js';
@@ -20,6 +20,13 @@ export interface CommitStatements {
   lockFenced: Statement;
   /** `channel`, `payloads` (a JSON array of strings): one NOTIFY per payload. */
   notify: Statement;
+  /**
+   * All of the above in one statement, atomic without a transaction around it: `fence`, `events`,
+   * `steps`, `branches`, `runs` (one JSON array each), `channel` and `payloads`. When every fenced run
+   * still has its epoch it writes everything and notifies, answering `ok: true`; otherwise it writes
+   * nothing and answers `ok: false`.
+   */
+  writeAll: Statement;
 }
 
 const json = sql.placeholder('json');
@@ -59,5 +66,40 @@ export const commitStatements = preparedPer(
     notify: statement(
       sql`select pg_notify(${sql.placeholder('channel')}, p) from json_array_elements_text(${sql.placeholder('payloads')}::json) as p`,
     ),
+    writeAll: statement(writeAll(db)),
   }),
 );
+
+// Every write below reads `ok`, so the fenced rows are locked (and their epochs checked) before any row
+// is written; with one fenced run lost, no write yields a row.
+const ok = sql`(select ok from fence_ok)`;
+
+function writeAll(db: Db) {
+  const v = (column: string) => sql`${sql.identifier('v')}.${sql.identifier(column)}`;
+  return sql`
+    with fence as (select * from json_to_recordset(${sql.placeholder('fence')}::json) as f(id text, epoch int)),
+    held as (
+      select r.id from ${runs} r join fence f on r.id = f.id and r.epoch = f.epoch order by r.id for no key update of r
+    ),
+    fence_ok as (select (select count(*) from held) = (select count(*) from fence) as ok),
+    e as (${db.insert(runEvents).select(recordsetSelect(eventColumns, sql.placeholder('events'), 'r', ok)).onConflictDoNothing().getSQL()}),
+    s as (${db
+      .insert(steps)
+      .select(recordsetSelect(stepColumns, sql.placeholder('steps'), 'r', ok))
+      .onConflictDoUpdate({ target: [steps.runId, steps.nodeId], set: excludedSet(stepColumns, [steps.runId, steps.nodeId]) })
+      .getSQL()}),
+    b as (${db
+      .insert(branches)
+      .select(recordsetSelect(branchColumns, sql.placeholder('branches'), 'r', ok))
+      .onConflictDoUpdate({ target: [branches.runId, branches.id], set: excludedSet(branchColumns, [branches.runId, branches.id]) })
+      .getSQL()}),
+    u as (${db
+      .update(runs)
+      .set(setFrom(runStateColumns, 'v'))
+      .from(recordsetSource({ id: runIdColumn, ...runStateColumns }, sql.placeholder('runs'), 'v'))
+      .where(and(eq(runs.id, v('id')), ok))
+      .getSQL()})
+    select ${ok} as ok,
+      (select count(pg_notify(${sql.placeholder('channel')}, n)) from json_array_elements_text(${sql.placeholder('payloads')}::json) as n
+        where ${ok}) as notified`;
+}

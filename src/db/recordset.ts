@@ -20,10 +20,11 @@ export function recordsetSource(columns: Columns, json: string | Placeholder, al
   return sql`json_to_recordset(${json}::json) as ${sql.identifier(alias)}(${sql.join(definitions, sql`, `)})`;
 }
 
-/** `select <alias>."prop", … from <recordsetSource>`: the columns in order, ready for `insert().select()`. */
-export function recordsetSelect(columns: Columns, json: string | Placeholder, alias = 'r'): SQL {
+/** `select <alias>."prop", … from <recordsetSource> [where …]`: the columns in order, ready for `insert().select()`. */
+export function recordsetSelect(columns: Columns, json: string | Placeholder, alias = 'r', where?: SQL): SQL {
   const selected = Object.keys(columns).map((property) => sql`${sql.identifier(alias)}.${sql.identifier(property)}`);
-  return sql`select ${sql.join(selected, sql`, `)} from ${recordsetSource(columns, json, alias)}`;
+  const from = sql`select ${sql.join(selected, sql`, `)} from ${recordsetSource(columns, json, alias)}`;
+  return where ? sql`${from} where ${where}` : from;
 }
 
 /** `{ prop: <alias>."prop" }` for each column: the SET of an update whose values come from a recordset. */

@@ -33,6 +33,18 @@ const valuesOf = (s: Statement, values: Record<string, unknown>) =>
     return values[name];
   });
 
+/** Runs one statement on its own (atomic by itself), prepared as `statementTransaction`'s are. */
+export async function runStatement<T = Record<string, unknown>>(
+  database: Database,
+  s: Statement,
+  values: Record<string, unknown>,
+): Promise<T[]> {
+  if (database.driver === 'postgres') {
+    return (await database.client.unsafe(s.text, valuesOf(s, values) as never[], { prepare: true })) as unknown as T[];
+  }
+  return (await database.client.query<T>(s.text, valuesOf(s, values))).rows;
+}
+
 /**
  * Runs `body` in one transaction of `database`, its statements through `run`. Commits when `body`
  * resolves, rolls back when it throws (the driver's error passes through, with its `code`).

@@ -7,7 +7,7 @@ import { commitStatements, type CommitStatements } from './commit-statements.js'
 import { jsonChunks } from './recordset.js';
 import type { RunCommit } from './run-commit.js';
 import type { branches, runEvents, runs, steps } from './schema.js';
-import { statementTransaction, type RunStatement, type Statement } from './statements.js';
+import { runStatement, statementTransaction, type RunStatement, type Statement } from './statements.js';
 
 type EventRow = typeof runEvents.$inferInsert;
 type StepRow = typeof steps.$inferInsert;
@@ -100,6 +100,7 @@ export async function writeBatchTransaction(
   options: BatchOptions,
 ): Promise<Set<string>> {
   const statements = commitStatements(database.db);
+  if (await writeInOneStatement(database, statements, commits, options)) return new Set();
   return statementTransaction(database, async (run) => {
     const lost = options.epochOf ? await fencedOff(run, statements, commits, options.epochOf) : new Set<string>();
     const kept = lost.size === 0 ? commits : commits.filter((c) => !lost.has(c.runId));
@@ -109,6 +110,41 @@ export async function writeBatchTransaction(
   });
 }
 
+/**
+ * The common case in one round trip: a batch whose tables each fit one statement, every fenced run
+ * still held, is written (and announced) by one statement. False when it wrote nothing: a table needs
+ * several statements, or a fenced run was lost (the transaction then finds which).
+ */
+async function writeInOneStatement(
+  database: Database,
+  statements: CommitStatements,
+  commits: readonly RunCommit[],
+  options: BatchOptions,
+): Promise<boolean> {
+  const rows = batchRows(commits);
+  const tables = [rows.events, rows.steps, rows.branches, rows.runs].map((table) => jsonChunks(table, options.maxChars));
+  if (tables.some((chunks) => chunks.length > 1)) return false;
+  const [events, steps, branches, runs] = tables.map((chunks) => chunks[0] ?? '[]') as [string, string, string, string];
+  const fence = options.epochOf ? fencedEpochs(commits, options.epochOf) : new Map<string, number>();
+  const [result] = await runStatement<{ ok: boolean }>(database, statements.writeAll, {
+    fence: JSON.stringify([...fence].map(([id, epoch]) => ({ id, epoch }))),
+    events, steps, branches, runs,
+    channel: options.notify?.channel ?? '',
+    payloads: JSON.stringify(options.notify ? notifyPayloads(commits, options.notify.sender) : []),
+  });
+  return result?.ok === true;
+}
+
+/** The epoch this process holds on each fenced run of the batch. */
+function fencedEpochs(commits: readonly RunCommit[], epochOf: (runId: string) => number | undefined): Map<string, number> {
+  const fenced = new Map<string, number>();
+  for (const { runId } of commits) {
+    const epoch = epochOf(runId);
+    if (epoch !== undefined) fenced.set(runId, epoch);
+  }
+  return fenced;
+}
+
 /** Locks the fenced runs of the batch; returns those whose epoch moved on. */
 async function fencedOff(
   run: RunStatement,
@@ -116,11 +152,7 @@ async function fencedOff(
   commits: readonly RunCommit[],
   epochOf: (runId: string) => number | undefined,
 ): Promise<Set<string>> {
-  const fenced = new Map<string, number>();
-  for (const { runId } of commits) {
-    const epoch = epochOf(runId);
-    if (epoch !== undefined) fenced.set(runId, epoch);
-  }
+  const fenced = fencedEpochs(commits, epochOf);
   const lost = new Set(fenced.keys());
   if (fenced.size === 0) return lost;
   const json = JSON.stringify([...fenced].map(([id, epoch]) => ({ id, epoch })));
@@ -128,13 +160,8 @@ async function fencedOff(
   return lost;
 }
 
-/** One NOTIFY per ~7,900 characters: `{"p":sender,"r":[[runId, firstSeq, lastSeq, status|null], …]}`. */
-async function notifyStored(
-  run: RunStatement,
-  statements: CommitStatements,
-  commits: readonly RunCommit[],
-  notify: { channel: string; sender: string },
-): Promise<void> {
+/** The NOTIFY payloads of `commits`, each ≤ ~7,900 characters: `{"p":sender,"r":[[runId, firstSeq, lastSeq, status|null], …]}`. */
+function notifyPayloads(commits: readonly RunCommit[], sender: string): string[] {
   const byRun = new Map<string, [string, number, number, string | null]>();
   for (const c of commits) {
     const first = c.events[0]?.seq ?? 0;
@@ -147,7 +174,7 @@ async function notifyStored(
       if (c.run) entry[3] = c.run.status;
     }
   }
-  const head = `{"p":${JSON.stringify(notify.sender)},"r":[`;
+  const head = `{"p":${JSON.stringify(sender)},"r":[`;
   const payloads: string[] = [];
   let parts: string[] = [];
   let size = head.length + 2;
@@ -162,7 +189,17 @@ async function notifyStored(
     size += part.length + 1;
   }
   if (parts.length > 0) payloads.push(`${head}${parts.join(',')}]}`);
-  await run(statements.notify, { channel: notify.channel, payloads: JSON.stringify(payloads) });
+  return payloads;
+}
+
+/** One NOTIFY per payload (see notifyPayloads). */
+async function notifyStored(
+  run: RunStatement,
+  statements: CommitStatements,
+  commits: readonly RunCommit[],
+  notify: { channel: string; sender: string },
+): Promise<void> {
+  await run(statements.notify, { channel: notify.channel, payloads: JSON.stringify(notifyPayloads(commits, notify.sender)) });
 }
 
 /** Writes `rows` through `run`; every statement carries up to about `maxChars` of JSON. */
