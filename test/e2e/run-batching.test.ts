@@ -33,7 +33,7 @@ const reads = (texts: string[]) =>
 
 const Page = `query ($first: Int) {
   runs(first: $first) {
-    edges { node { id workflow { id name } steps { nodeId status } branches { id status nodeIds } } }
+    edges { node { id workflow { id name } steps { nodeId status } branches { id path status nodeIds } } }
   }
 }`;
 
@@ -122,7 +122,9 @@ describe('a page of runs', () => {
       ]);
       // A RUNNING branch also lists the nodes its steps name; a finished one lists what it stored.
       expect(run.branches).toEqual([
-        i % 2 ? { id: 'main', status: 'RUNNING', nodeIds: ['t', `a${i}`] } : { id: 'main', status: 'CANCELLED', nodeIds: ['t'] },
+        i % 2
+          ? { id: `${run.id}/branch/main`, path: 'main', status: 'RUNNING', nodeIds: ['t', `a${i}`] }
+          : { id: `${run.id}/branch/main`, path: 'main', status: 'CANCELLED', nodeIds: ['t'] },
       ]);
     }
   });

@@ -193,10 +193,10 @@ describe('branches', () => {
     const feed = watchRun(t, client, runId);
     await feed.until((e) => e.type === 'NODE_STARTED' && e.nodeId === 'd2');
     const midRun = (await t.request(GetRun, { id: runId }, key)).data?.run;
-    expect(midRun?.branches).toMatchObject([{ id: 'main', status: 'RUNNING', nodeIds: ['t', 'd1', 'd2'] }]);
+    expect(midRun?.branches).toMatchObject([{ path: 'main', status: 'RUNNING', nodeIds: ['t', 'd1', 'd2'] }]);
     await feed.done;
     const finished = (await t.request(GetRun, { id: runId }, key)).data?.run;
-    expect(finished?.branches).toMatchObject([{ id: 'main', status: 'SUCCEEDED', nodeIds: ['t', 'd1', 'd2', 'd3'] }]);
+    expect(finished?.branches).toMatchObject([{ path: 'main', status: 'SUCCEEDED', nodeIds: ['t', 'd1', 'd2', 'd3'] }]);
   });
 });
 

@@ -43,7 +43,7 @@ describe('seed scenarios', () => {
     expect(contiguous(events)).toBe(true);
     expect(events.at(-1)?.type).toBe('RUN_SUCCEEDED');
     // Three live edges out of the trigger: three branches forked from main.
-    expect(run.branches.map((b) => b.id).sort()).toEqual(['main', 'main/s1a', 'main/s1b', 'main/s1c']);
+    expect(run.branches.map((b) => b.path).sort()).toEqual(['main', 'main/s1a', 'main/s1b', 'main/s1c']);
   });
 
   // Parallelism, not a stopwatch: the server sees all five calls in flight together, so the run takes
@@ -81,7 +81,7 @@ describe('seed scenarios', () => {
     expect(status).toEqual({ start: 'SUCCEEDED', ok1: 'SUCCEEDED', bad: 'FAILED', ok2: 'SUCCEEDED', after1: 'SUCCEEDED' });
     expect(run.steps.find((s) => s.nodeId === 'bad')?.error).toMatch(/500/);
     expect(events.filter((e) => e.type === 'NODE_FAILED').map((e) => e.nodeId)).toEqual(['bad']);
-    expect(run.branches.find((b) => b.id === 'main/bad')?.status).toBe('FAILED');
+    expect(run.branches.find((b) => b.path === 'main/bad')?.status).toBe('FAILED');
   });
 
   it('with FAIL_FAST, the failure cancels the running siblings with a reason', async () => {

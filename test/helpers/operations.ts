@@ -50,7 +50,7 @@ export const GetRun = graphql(`
       finishedAt
       durationMs
       steps { id nodeId nodeType status attempt branch reason error input output startedAt finishedAt durationMs }
-      branches { id status nodeIds startedAt finishedAt }
+      branches { id path status nodeIds startedAt finishedAt }
     }
   }
 `);

@@ -74,7 +74,7 @@ it('has the fields of Workflow, Run, Step, Branch and RunEvent with their types'
     id: 'ID!', nodeId: 'String!', nodeType: 'String!', status: 'StepStatus!', attempt: 'Int!', branch: 'String', startedAt: 'DateTime',
     finishedAt: 'DateTime', durationMs: 'Int', input: 'JSON', output: 'JSON', error: 'String', reason: 'String',
   });
-  expect(types('Branch')).toMatchObject({ id: 'String!', status: 'BranchStatus!', nodeIds: '[String!]!', startedAt: 'DateTime!', finishedAt: 'DateTime' });
+  expect(types('Branch')).toMatchObject({ id: 'ID!', path: 'String!', status: 'BranchStatus!', nodeIds: '[String!]!', startedAt: 'DateTime!', finishedAt: 'DateTime' });
   expect(types('RunEvent')).toMatchObject({
     seq: 'Int!', runId: 'ID!', type: 'RunEventType!', at: 'DateTime!', nodeId: 'String', branch: 'String', status: 'String!',
     attempt: 'Int', error: 'String', step: 'Step', run: 'Run!',
