@@ -134,9 +134,13 @@ export async function benchSubscribers() {
     return list;
   };
   try {
-    // Live groups (today's server) and the previous path, both on PGlite, started side by side.
-    const [grouped, previous] = await Promise.all([serve(undefined, {}, gate, count), serve(undefined, { liveDelivery: 'per-subscriber' }, gate, count)]);
-    const socketKb = [grouped.rssPerSocket / 1024, previous.rssPerSocket / 1024];
+    // Live groups (today's server) and the previous path, both on PGlite, started side by side (the
+    // previous path is left out of the smoke run: a server less keeps it short).
+    const [grouped, previous] = await Promise.all([
+      serve(undefined, {}, gate, count),
+      smoke ? null : serve(undefined, { liveDelivery: 'per-subscriber' }, gate, count),
+    ]);
+    const socketKb = [grouped.rssPerSocket / 1024, (previous?.rssPerSocket ?? NaN) / 1024];
     let results;
     try {
       const idle = await watchRuns(grouped.api, grouped.clients, grouped.chain, gate);
@@ -152,13 +156,15 @@ export async function benchSubscribers() {
     for (let i = 0; i < sizes.reps; i++) floorMs.push(await floor(results.burst[0]!));
 
     // The previous path: graphql-ws executes and writes per subscriber.
-    let old;
-    try {
-      const steady = await repeat(1, () => watchRuns(previous.api, previous.clients, previous.chain, gate));
-      const burst = await repeat(1, () => watchRuns(previous.api, previous.clients, previous.fan, gate));
-      old = { steady, burst };
-    } finally {
-      await close(previous);
+    let old: { steady: Watched[]; burst: Watched[] } | null = null;
+    if (previous) {
+      try {
+        const steady = await repeat(1, () => watchRuns(previous.api, previous.clients, previous.chain, gate));
+        const burst = await repeat(1, () => watchRuns(previous.api, previous.clients, previous.fan, gate));
+        old = { steady, burst };
+      } finally {
+        await close(previous);
+      }
     }
 
     // One subscriber on PostgreSQL.
@@ -179,23 +185,23 @@ export async function benchSubscribers() {
     const latencyHeaders = ['case', 'path', 'subscriptions', 'events each', 'all, in order, no gap', 'p50 ms', 'p99 ms', 'max ms', 'goal p99 ms', 'verdict', 'server CPU %', 'clients CPU %'];
     const rows = [
       latencyRow(`steady: chain of ${sizes.chain} × 20 ms delays, one run`, 'live groups', results.steady, goals.steady),
-      latencyRow('steady, same', 'per subscriber (previous)', old.steady, null),
+      ...(old ? [latencyRow('steady, same', 'per subscriber (previous)', old.steady, null)] : []),
       latencyRow('steady, 1 subscriber', 'live groups', results.single, null),
       latencyRow(`steady, ${sizes.runs} runs at once, ${sizes.perRun} subscriptions each (${Math.ceil((sizes.runs * sizes.perRun) / count)} per socket)`, 'live groups', results.spread, goals.spread),
       ...(postgres ? [latencyRow('steady, 1 subscriber, PostgreSQL', 'live groups', postgres, goals.postgres)] : []),
       latencyRow(`burst: ${sizes.fanOut}-node fan-out`, 'live groups', results.burst, null),
-      latencyRow('burst, same', 'per subscriber (previous)', old.burst, null),
+      ...(old ? [latencyRow('burst, same', 'per subscriber (previous)', old.burst, null)] : []),
     ];
     const burstRows = [
       ['live groups', results.burst[0]!.subscriptions, results.burst[0]!.events, ms(burstMs(results.burst)), ms(floorMedian), fmt(burstMs(results.burst) / floorMedian, 2), `≤ ${goals.floorRatio}`, verdict(burstMs(results.burst) <= goals.floorRatio * floorMedian)],
-      ['per subscriber (previous)', old.burst[0]!.subscriptions, old.burst[0]!.events, ms(burstMs(old.burst)), ms(floorMedian), fmt(burstMs(old.burst) / floorMedian, 2), '', ''],
+      ...(old ? [['per subscriber (previous)', old.burst[0]!.subscriptions, old.burst[0]!.events, ms(burstMs(old.burst)), ms(floorMedian), fmt(burstMs(old.burst) / floorMedian, 2), '', '']] : []),
     ];
     const rssRows = [
       ['a connected socket, no subscription', 'live groups', fmt(socketKb[0]!, 1), '', ''],
-      ['a connected socket, no subscription', 'per subscriber (previous)', fmt(socketKb[1]!, 1), '', ''],
+      ...(old ? [['a connected socket, no subscription', 'per subscriber (previous)', fmt(socketKb[1]!, 1), '', '']] : []),
       ['1 per socket (idle at the gate)', 'live groups', fmt(rssKb([results.steady[0]!]), 1), `≤ ${goals.rssKb}`, verdict(rssKb([results.steady[0]!]) <= goals.rssKb)],
       [`${Math.ceil((sizes.runs * sizes.perRun) / count)} per socket, ${sizes.runs} runs`, 'live groups', fmt(rssKb(results.spread), 1), `≤ ${goals.rssKb}`, verdict(rssKb(results.spread) <= goals.rssKb)],
-      ['1 per socket (idle at the gate)', 'per subscriber (previous)', fmt(rssKb(old.steady), 1), '', ''],
+      ...(old ? [['1 per socket (idle at the gate)', 'per subscriber (previous)', fmt(rssKb(old.steady), 1), '', '']] : []),
     ];
     return {
       title: `subscribers — graphql-ws clients on runEvents, live groups beside per-subscriber execution (PGlite unless said), median of ${sizes.reps}`,
@@ -205,7 +211,9 @@ export async function benchSubscribers() {
         'every run waits at a loopback gate (an http node) until each subscription has seen the gate start, then goes on.',
         `10,000 sockets from the one bench process: the ${sizes.runs * sizes.perRun} subscriptions share ${count} sockets (graphql-ws multiplexes).`,
         'CPU %: of the server process / of the bench process (all clients) over the gate opening → last completion (100 % = one core).',
-        'the previous path (graphql-ws `useServer`, per-subscriber execution) is measured once per case: ServerDeps.liveDelivery `per-subscriber`.',
+        smoke
+          ? 'the previous path (per-subscriber execution) is not measured in the smoke run.'
+          : 'the previous path (graphql-ws `useServer`, per-subscriber execution) is measured once per case: ServerDeps.liveDelivery `per-subscriber`.',
       ],
       more: [
         {

@@ -13,6 +13,7 @@ import type { Database } from '../db/client.js';
 import type { Context } from './context.js';
 import { groupKey } from './live-key.js';
 import { createMember, type LiveSink, type Member, type Sequence } from './live-member.js';
+import { createSharedReads } from './live-reads.js';
 import { createRender, type MaskError, type OperationArgs, type Render, type Rendered } from './live-render.js';
 import { framesSink, framesStream, resultsSink } from './live-sinks.js';
 import type { SocketWriter } from './ws-writer.js';
@@ -68,6 +69,7 @@ function placeholder(): AsyncIterableIterator<never> {
 export function createLiveGroups(options: { pubsub: ServerPubSub; database: Database; maxQueue: number; mask: MaskError }): LiveGroups {
   const { pubsub, database, maxQueue, mask } = options;
   const groups = new Map<string, Group<never>>();
+  const reads = createSharedReads();
 
   function open<T>(key: string, feed: PubSub<T>, topic: string, render: Render<T>, cacheKey: (value: T) => unknown, accepts: (value: T) => boolean): Group<T> {
     const members = new Set<Member<T>>();
@@ -136,11 +138,12 @@ export function createLiveGroups(options: { pubsub: ServerPubSub; database: Data
           after: afterSeq,
           seqOf: (event) => event.seq,
           isFinal: (event) => finalEventTypes.has(event.type),
-          read: (seq) => readRunEvents(database, runId, seq, pageSize),
+          read: (seq) => reads.get(`events ${runId} ${seq}`, () => readRunEvents(database, runId, seq, pageSize)),
           pageSize,
           // Read once joined, before the replay: if the run was final then, all of its events are stored.
           endedBefore: async () => {
-            const run = await findRun(database.db, context.auth!.organizationId, runId);
+            const organizationId = context.auth!.organizationId;
+            const run = await reads.get(`run ${organizationId} ${runId}`, () => findRun(database.db, organizationId, runId));
             return !run || finalRunStatuses.has(run.status);
           },
         };

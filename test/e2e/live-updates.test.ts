@@ -39,8 +39,11 @@ function sse(variables: Record<string, unknown>) {
     });
     const decoder = new TextDecoder();
     let text = '';
-    for await (const chunk of response.body!) {
-      text += decoder.decode(chunk as Uint8Array, { stream: true });
+    const reader = response.body!.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
       let end;
       while ((end = text.indexOf('\n\n')) >= 0) {
         const message = text.slice(0, end);
