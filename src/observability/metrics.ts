@@ -1,6 +1,7 @@
 // The process's Prometheus metrics (prom-client, one registry per server): runs started, finished and
 // active, node step durations, event delivery latency and open subscriptions, served at GET /metrics.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { createFastHistogram } from './histogram.js';
 
 /** What the server feeds into its metrics; the gauges read their sources when scraped. */
 export interface Metrics {
@@ -11,10 +12,11 @@ export interface Metrics {
   runFinished(status: string): void;
   /** A node's step settled after running for `seconds` (retries included). */
   nodeSettled(type: string, status: string, seconds: number): void;
-  /** An event was committed and published: its delivery is measured from now. */
-  eventCommitted(event: object): void;
-  /** `event` (as published) was written to a subscriber's socket; events not published here are ignored. */
-  eventDelivered(event: object): void;
+  /**
+   * An event was written to a subscriber's socket; `committedAt` is the event's `at` (the moment the
+   * engine made it, in the step whose commit carried it).
+   */
+  eventDelivered(committedAt: Date): void;
   /** The Prometheus text of every metric. */
   text(): Promise<string>;
   readonly contentType: string;
@@ -49,18 +51,19 @@ export function createMetrics(sources: MetricSources): Metrics {
       this.set(sources.activeRuns());
     },
   });
-  const nodeDuration = new Histogram({
+  // Observed per step and per event written: prom-client's own observe costs ~1.5 µs a call.
+  const nodeDuration = createFastHistogram({
     name: 'braid_node_duration_seconds',
     help: 'How long node steps ran, from start to settlement (retries included), by node type and status.',
-    labelNames: ['type', 'status'] as const,
+    labelNames: ['type', 'status'],
     buckets: nodeBuckets,
-    registers,
+    registry,
   });
-  const delivery = new Histogram({
+  const delivery = createFastHistogram({
     name: 'braid_event_delivery_seconds',
     help: "From an event's commit to its write to a subscriber's socket.",
     buckets: deliveryBuckets,
-    registers,
+    registry,
   });
   new Gauge({
     name: 'braid_subscriptions_active',
@@ -72,19 +75,13 @@ export function createMetrics(sources: MetricSources): Metrics {
   });
   for (const status of ['SUCCEEDED', 'FAILED', 'CANCELLED']) runsFinished.inc({ status }, 0);
 
-  /** When each published event was committed (ms, monotonic); dropped with the event. */
-  const committedAt = new WeakMap<object, number>();
-
   return {
     registry,
     runStarted: () => runsStarted.inc(),
     runFinished: (status) => runsFinished.inc({ status }),
-    nodeSettled: (type, status, seconds) => nodeDuration.observe({ type, status }, seconds),
-    eventCommitted: (event) => void committedAt.set(event, performance.now()),
-    eventDelivered(event) {
-      const at = committedAt.get(event);
-      if (at !== undefined) delivery.observe((performance.now() - at) / 1000);
-    },
+    nodeSettled: (type, status, seconds) => nodeDuration.observe(seconds, type, status),
+    // Wall clock on both sides; a clock stepping back gives no negative latency.
+    eventDelivered: (committedAt) => delivery.observe(Math.max(0, Date.now() - committedAt.getTime()) / 1000),
     text: () => registry.metrics(),
     get contentType() {
       return registry.contentType;

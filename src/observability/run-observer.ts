@@ -23,13 +23,9 @@ export function createRunObserver(logger: Logger, metrics: Metrics): RunObserver
   };
 }
 
-/**
- * Wraps the engine's `onCommitted`: every stored event is stamped for the delivery histogram and
- * every step that settled after running is timed, before `next` publishes them.
- */
+/** Wraps the engine's `onCommitted`: every step that settled after running is timed, then `next` publishes. */
 export function observeCommits(metrics: Metrics, next: (commit: RunCommit) => void): (commit: RunCommit) => void {
   return (commit) => {
-    for (const event of commit.events) metrics.eventCommitted(event);
     for (const step of commit.steps) {
       const { status, startedAt, finishedAt } = step;
       if (startedAt === null || finishedAt === null) continue;

@@ -70,7 +70,8 @@ async function until(series: string, value: number): Promise<void> {
 
 describe('GET /metrics', () => {
   it('answers 401 without the METRICS_TOKEN, and Prometheus text with it', async () => {
-    for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: token }, { authorization: `Bearer ${token}x` }]) {
+    const refused: Record<string, string>[] = [{}, { authorization: 'Bearer wrong' }, { authorization: token }, { authorization: `Bearer ${token}x` }];
+    for (const headers of refused) {
       const response = await fetch(`${t.baseUrl}/metrics`, { headers });
       expect(response.status).toBe(401);
       expect(await response.text()).not.toContain('braid_');
@@ -119,6 +120,23 @@ describe('GET /metrics', () => {
     expect(sample(after, 'braid_node_duration_seconds_count{type="fail",status="FAILED"}')).toBe(1);
     expect(sample(after, 'braid_node_duration_seconds_count{type="delay",status="CANCELLED"}')).toBe(1);
     expect(sample(after, 'braid_node_duration_seconds_bucket{le="+Inf",type="transform",status="SUCCEEDED"}')).toBe(4);
+    // Buckets are cumulative: the delay's bucket past its running time holds it, +Inf too.
+    const delayBuckets = after.split('\n').filter((line) => line.startsWith('braid_node_duration_seconds_bucket{') && line.includes('type="delay"'));
+    expect(delayBuckets.length).toBe(16);
+    const counts = delayBuckets.map((line) => Number(line.split(' ')[1]));
+    expect(counts).toEqual([...counts].sort((a, b) => a - b));
+    expect(counts.at(-1)).toBe(1);
+  });
+
+  it("times event deliveries from the event's commit", async () => {
+    const before = sample(await scrape(), 'braid_event_delivery_seconds_count') ?? 0;
+    // What the live delivery reports for an event made 50 ms before it was written to a socket.
+    t.server.metrics.eventDelivered(new Date(Date.now() - 50));
+    const text = await scrape();
+    expect(sample(text, 'braid_event_delivery_seconds_count')).toBe(before + 1);
+    expect(sample(text, 'braid_event_delivery_seconds_bucket{le="0.025"}')).toBe(0);
+    expect(sample(text, 'braid_event_delivery_seconds_bucket{le="+Inf"}')).toBe(before + 1);
+    expect(sample(text, 'braid_event_delivery_seconds_sum')).toBeGreaterThanOrEqual(0.05);
   });
 
   it('counts the subscriptions being served', async () => {
