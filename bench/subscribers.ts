@@ -117,7 +117,11 @@ async function floor(burst: Watched): Promise<number> {
 const ms = (n: number) => fmt(n, 1);
 const mid = (list: Watched[], pick: (w: Watched) => number) => median(list.map(pick));
 
+/** What failed, for the notes (a case that failed shows "failed" instead of numbers). */
+const failures: string[] = [];
+
 function latencyRow(what: string, path: string, list: Watched[], goal: number | null) {
+  if (list.length === 0) return [what, path, 'failed', '', '', '', '', '', goal === null ? '—' : `≤ ${goal}`, goal === null ? '' : verdict(false), '', ''];
   const ok = list.every((w) => w.gapless);
   const p99 = mid(list, (w) => w.p99);
   return [
@@ -128,9 +132,14 @@ function latencyRow(what: string, path: string, list: Watched[], goal: number | 
 
 export async function benchSubscribers() {
   const gate = await startGateServer();
+  // A repetition that fails (a client cut off on a loaded machine, say) is noted; the other cases go on.
   const repeat = async (times: number, body: () => Promise<Watched>) => {
     const list: Watched[] = [];
-    for (let i = 0; i < times; i++) list.push(await body());
+    try {
+      for (let i = 0; i < times; i++) list.push(await body());
+    } catch (error) {
+      failures.push(String(error));
+    }
     return list;
   };
   try {
@@ -143,8 +152,7 @@ export async function benchSubscribers() {
     const socketKb = [grouped.rssPerSocket / 1024, (previous?.rssPerSocket ?? NaN) / 1024];
     let results;
     try {
-      const idle = await watchRuns(grouped.api, grouped.clients, grouped.chain, gate);
-      const steady = [idle, ...(await repeat(sizes.reps - 1, () => watchRuns(grouped.api, grouped.clients, grouped.chain, gate)))];
+      const steady = await repeat(sizes.reps, () => watchRuns(grouped.api, grouped.clients, grouped.chain, gate));
       const single = await repeat(sizes.reps, () => watchRuns(grouped.api, grouped.clients.slice(0, 1), grouped.chain, gate));
       const spread = await repeat(1, () => watchRuns(grouped.api, grouped.clients, grouped.chain, gate, sizes.runs, sizes.perRun));
       const burst = await repeat(sizes.reps, () => watchRuns(grouped.api, grouped.clients, grouped.fan, gate));
@@ -153,7 +161,11 @@ export async function benchSubscribers() {
       await close(grouped);
     }
     const floorMs = [];
-    for (let i = 0; i < sizes.reps; i++) floorMs.push(await floor(results.burst[0]!));
+    try {
+      for (let i = 0; i < sizes.reps && results.burst[0]; i++) floorMs.push(await floor(results.burst[0]));
+    } catch (error) {
+      failures.push(`floor: ${String(error)}`);
+    }
 
     // The previous path: graphql-ws executes and writes per subscriber.
     let old: { steady: Watched[]; burst: Watched[] } | null = null;
@@ -167,39 +179,42 @@ export async function benchSubscribers() {
       }
     }
 
-    // One subscriber on PostgreSQL.
+    // PostgreSQL: one subscriber, and the runs at once (whose commits PGlite serializes on the main thread).
     const postgres = process.env.DATABASE_URL
       ? await withDatabase('postgres', async (spec) => {
-          const served = await serve(spec.driver === 'postgres' ? spec.url : undefined, {}, gate, 1);
+          const served = await serve(spec.driver === 'postgres' ? spec.url : undefined, {}, gate, count);
           try {
-            return await repeat(sizes.reps, () => watchRuns(served.api, served.clients, served.chain, gate));
+            const single = await repeat(sizes.reps, () => watchRuns(served.api, served.clients.slice(0, 1), served.chain, gate));
+            const spread = await repeat(1, () => watchRuns(served.api, served.clients, served.chain, gate, sizes.runs, sizes.perRun));
+            return { single, spread };
           } finally {
             await close(served);
           }
         })
       : null;
 
-    const burstMs = (list: Watched[]) => mid(list, (w) => w.spanMs);
-    const floorMedian = median(floorMs);
-    const rssKb = (list: Watched[]) => mid(list, (w) => w.rssPerSubscription) / 1024;
+    const burstMs = (list: Watched[]) => (list.length ? mid(list, (w) => w.spanMs) : NaN);
+    const floorMedian = floorMs.length ? median(floorMs) : NaN;
+    const rssKb = (list: Watched[]) => (list.length ? mid(list, (w) => w.rssPerSubscription) / 1024 : NaN);
     const latencyHeaders = ['case', 'path', 'subscriptions', 'events each', 'all, in order, no gap', 'p50 ms', 'p99 ms', 'max ms', 'goal p99 ms', 'verdict', 'server CPU %', 'clients CPU %'];
     const rows = [
       latencyRow(`steady: chain of ${sizes.chain} × 20 ms delays, one run`, 'live groups', results.steady, goals.steady),
       ...(old ? [latencyRow('steady, same', 'per subscriber (previous)', old.steady, null)] : []),
       latencyRow('steady, 1 subscriber', 'live groups', results.single, null),
       latencyRow(`steady, ${sizes.runs} runs at once, ${sizes.perRun} subscriptions each (${Math.ceil((sizes.runs * sizes.perRun) / count)} per socket)`, 'live groups', results.spread, goals.spread),
-      ...(postgres ? [latencyRow('steady, 1 subscriber, PostgreSQL', 'live groups', postgres, goals.postgres)] : []),
+      ...(postgres ? [latencyRow('steady, 1 subscriber, PostgreSQL', 'live groups', postgres.single, goals.postgres)] : []),
+      ...(postgres ? [latencyRow(`steady, ${sizes.runs} runs at once, ${sizes.perRun} subscriptions each, PostgreSQL`, 'live groups', postgres.spread, goals.spread)] : []),
       latencyRow(`burst: ${sizes.fanOut}-node fan-out`, 'live groups', results.burst, null),
       ...(old ? [latencyRow('burst, same', 'per subscriber (previous)', old.burst, null)] : []),
     ];
     const burstRows = [
-      ['live groups', results.burst[0]!.subscriptions, results.burst[0]!.events, ms(burstMs(results.burst)), ms(floorMedian), fmt(burstMs(results.burst) / floorMedian, 2), `≤ ${goals.floorRatio}`, verdict(burstMs(results.burst) <= goals.floorRatio * floorMedian)],
-      ...(old ? [['per subscriber (previous)', old.burst[0]!.subscriptions, old.burst[0]!.events, ms(burstMs(old.burst)), ms(floorMedian), fmt(burstMs(old.burst) / floorMedian, 2), '', '']] : []),
+      ['live groups', count, results.burst[0]?.events ?? 'failed', ms(burstMs(results.burst)), ms(floorMedian), fmt(burstMs(results.burst) / floorMedian, 2), `≤ ${goals.floorRatio}`, verdict(burstMs(results.burst) <= goals.floorRatio * floorMedian)],
+      ...(old ? [['per subscriber (previous)', count, old.burst[0]?.events ?? 'failed', ms(burstMs(old.burst)), ms(floorMedian), fmt(burstMs(old.burst) / floorMedian, 2), '', '']] : []),
     ];
     const rssRows = [
       ['a connected socket, no subscription', 'live groups', fmt(socketKb[0]!, 1), '', ''],
       ...(old ? [['a connected socket, no subscription', 'per subscriber (previous)', fmt(socketKb[1]!, 1), '', '']] : []),
-      ['1 per socket (idle at the gate)', 'live groups', fmt(rssKb([results.steady[0]!]), 1), `≤ ${goals.rssKb}`, verdict(rssKb([results.steady[0]!]) <= goals.rssKb)],
+      ['1 per socket (idle at the gate)', 'live groups', fmt(rssKb(results.steady.slice(0, 1)), 1), `≤ ${goals.rssKb}`, verdict(rssKb(results.steady.slice(0, 1)) <= goals.rssKb)],
       [`${Math.ceil((sizes.runs * sizes.perRun) / count)} per socket, ${sizes.runs} runs`, 'live groups', fmt(rssKb(results.spread), 1), `≤ ${goals.rssKb}`, verdict(rssKb(results.spread) <= goals.rssKb)],
       ...(old ? [['1 per socket (idle at the gate)', 'per subscriber (previous)', fmt(rssKb(old.steady), 1), '', '']] : []),
     ];
@@ -214,6 +229,7 @@ export async function benchSubscribers() {
         smoke
           ? 'the previous path (per-subscriber execution) is not measured in the smoke run.'
           : 'the previous path (graphql-ws `useServer`, per-subscriber execution) is measured once per case: ServerDeps.liveDelivery `per-subscriber`.',
+        ...failures.map((failure) => `failed: ${failure}`),
       ],
       more: [
         {
