@@ -99,7 +99,8 @@ export function runTiming(
   }
   let end: string | null = null;
   let criticalPathMs = 0;
-  for (const [id, { ms }] of best) if (end === null || ms > criticalPathMs) [end, criticalPathMs] = [id, ms];
+  // Ties go to the node later in topological order: a chain goes on through steps that took no time (a merge).
+  for (const [id, { ms }] of best) if (end === null || ms >= criticalPathMs) [end, criticalPathMs] = [id, ms];
   const criticalPath: string[] = [];
   for (let id = end; id !== null; id = best.get(id)!.previous) criticalPath.unshift(id);
   const workMs = steps.reduce((sum, step) => sum + stepMs(step), 0);

@@ -119,12 +119,13 @@ describe('Run.timing', () => {
       { runId, nodeId: 't', nodeType: 'trigger', status: 'SUCCEEDED', attempt: 1, branch: 'main', startedAt: at(0), finishedAt: at(10) },
       { runId, nodeId: 'a', nodeType: 'delay', status: 'SUCCEEDED', attempt: 1, branch: 'main/a', startedAt: at(10), finishedAt: at(310) },
       { runId, nodeId: 'b', nodeType: 'delay', status: 'SUCCEEDED', attempt: 1, branch: 'main/b', startedAt: at(10), finishedAt: at(910) },
-      { runId, nodeId: 'j', nodeType: 'merge', status: 'SUCCEEDED', attempt: 1, branch: 'main', startedAt: at(910), finishedAt: at(1000) },
+      { runId, nodeId: 'j', nodeType: 'merge', status: 'SUCCEEDED', attempt: 1, branch: 'main', startedAt: at(910), finishedAt: at(910) },
     ]);
     await t.database.db.insert(branches).values({ runId, id: 'main', status: 'SUCCEEDED', nodeIds: ['t', 'j'], startedAt: at(0), finishedAt: at(1000) });
     const result = await t.request(RunGraph, { id: runId }, key);
     expect(result.errors).toBeUndefined();
-    expect(result.data?.run?.timing).toEqual({ criticalPath: ['t', 'b', 'j'], criticalPathMs: 1000, workMs: 1300, parallelism: 1.3 });
+    // The merge took no time: the path still ends at it.
+    expect(result.data?.run?.timing).toEqual({ criticalPath: ['t', 'b', 'j'], criticalPathMs: 910, workMs: 1210, parallelism: 1.21 });
   });
 
   it('a fan-out of five 200 ms delays ran side by side: parallelism above 1', async () => {
