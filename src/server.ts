@@ -13,7 +13,7 @@ import { ensureDevKey } from './dev-key.js';
 import { ensureSecretsKey } from './secrets-key.js';
 import { refusal } from './origin-policy.js';
 import { createRunStore } from './db/run-store.js';
-import { builtinNodeTypes, createEngine, type Clock, type ExpressionMode, type NodeRegistry } from './engine/index.js';
+import { builtinNodeTypes, createEngine, type Clock, type ExpressionMode, type NodeRegistry, type RunTracer } from './engine/index.js';
 import { createPubSub } from './pubsub.js';
 import { listenKeyRevocations, type ServerPubSub } from './runs/event-feed.js';
 import { createGraphCache } from './runs/graphs.js';
@@ -34,6 +34,7 @@ import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createReadinessCheck } from './observability/ready.js';
 import { logIfFailed, useErrorLog, yogaLogger } from './observability/request-log.js';
 import { createRunObserver, observeCommits } from './observability/run-observer.js';
+import type { Tracing } from './observability/tracing.js';
 
 export interface ServerDeps {
   config: Config;
@@ -102,6 +103,9 @@ export function buildServer(deps: ServerDeps): BraidServer {
   const logger = deps.logger ?? createLogger({ level: config.logLevel });
   const log = logFunction(logger);
   const metrics = createMetrics({ activeRuns: () => runs.liveRuns, activeSubscriptions: () => streams.open });
+  // Tracing is loaded by start() when configured; runs start only after it. Off, the engine gets no tracer at all.
+  let tracing: Tracing | undefined;
+  const tracer: RunTracer | undefined = config.otlpTracesEndpoint ? { startRun: (runId) => tracing!.tracer.startRun(runId) } : undefined;
   const runs = createRunService({
     database,
     pubsub,
@@ -136,6 +140,7 @@ export function buildServer(deps: ServerDeps): BraidServer {
         onCommitted: observeCommits(metrics, onCommitted),
         log,
         logger,
+        ...(tracer ? { tracer } : {}),
         // Alone on PGlite a lease cannot be lost to another process.
         ...(database.driver === 'postgres' ? { holds } : {}),
         ...(deps.clock ? { clock: deps.clock } : {}),
@@ -250,6 +255,10 @@ export function buildServer(deps: ServerDeps): BraidServer {
     metrics,
     tookOver: tookOver.promise,
     async start(port = config.port, host = config.host) {
+      if (config.otlpTracesEndpoint) {
+        tracing = (await import('./observability/tracing.js')).createTracing(config.otlpTracesEndpoint);
+        logger.info({ endpoint: config.otlpTracesEndpoint }, 'tracing: spans of runs and node attempts go to the OTLP endpoint');
+      }
       if (!config.adminToken) {
         const devKey = await ensureDevKey(database.db, { dataDir: config.dataDir, organization: devOrganizationName });
         if (devKey.problem) log('dev mode: the key is new at every start', { problem: devKey.problem });
@@ -317,6 +326,8 @@ export function buildServer(deps: ServerDeps): BraidServer {
         await yoga.dispose();
         await keyRevocations?.stop();
         await keys.idle();
+        // The spans of the runs that ended or were left here are sent before the process goes.
+        await tracing?.shutdown();
       })());
     },
   };

@@ -12,6 +12,7 @@ import type { Log, NodeRegistry } from './nodes/node-type.js';
 import { runActorLogic } from './run-actor.js';
 import type { RestoredRun } from './scheduler.js';
 import type { RunSecrets } from './secret-refs.js';
+import type { RunSpan, RunTracer } from './run-tracer.js';
 import type { RunStore } from './store.js';
 
 export interface EngineOptions {
@@ -29,6 +30,8 @@ export interface EngineOptions {
    * parallel branches from node <id>`, each with its runId. Asked per level before a line is built.
    */
   logger?: LeveledLogger;
+  /** Spans per run and per node attempt; none (and no cost) without it. */
+  tracer?: RunTracer;
   /** Jitter for exponential backoff; Math.random by default. */
   random?: () => number;
   /**
@@ -105,6 +108,7 @@ export function createEngine(options: EngineOptions): Engine {
 
   function startRun({ runId, graph, input, retries = 0, restored, secrets }: StartRunOptions): RunHandle {
     if (live.has(runId)) throw new Error(`run ${runId} is already running`);
+    const span: RunSpan | undefined = options.tracer?.startRun(runId);
     let storeError: { error: unknown } | undefined;
     const commits = createCommitQueue(options.store, {
       stored: (change) => options.onCommitted?.(change),
@@ -133,12 +137,14 @@ export function createEngine(options: EngineOptions): Engine {
           expressions,
           commit: commits.push,
           holds: options.holds ? () => options.holds!(runId) : always,
+          span,
         },
       },
     });
     const ended = toPromise(actor).then(async ({ state, detached }): Promise<RunEnd> => {
       await commits.drained();
       live.delete(runId);
+      span?.end(detached ? 'DETACHED' : state.status, storeError ? String(storeError.error) : state.error);
       if (storeError) return { how: 'store-failed', state, error: storeError.error };
       return { how: detached ? 'detached' : 'finished', state };
     });

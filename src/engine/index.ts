@@ -7,6 +7,7 @@ export { describeUnstorable, findDeeperThan, findUnstorable, mapStrings } from '
 export { builtinNodeTypes, createNodeRegistry } from './nodes/index.js';
 export type { Log, NodeContext, NodeRegistry, NodeResult, NodeType } from './nodes/node-type.js';
 export type { LeveledLogger } from './fan-out-log.js';
+export type { AttemptSpan, RunSpan, RunTracer } from './run-tracer.js';
 export { createMemoryStore, type MemoryStore, type StoredRun } from './memory-store.js';
 export type { RunStore } from './store.js';
 export { systemClock, type Clock } from './clock.js';

@@ -11,6 +11,7 @@ import type { GraphNode } from './graph.js';
 import { findUnstorable } from './json-walk.js';
 import type { Log, NodeContext, NodeResult } from './nodes/node-type.js';
 import type { Redactor } from './redaction.js';
+import type { RunSpan } from './run-tracer.js';
 import type { NodeOutcome } from './scheduler.js';
 import type { SecretReader } from './secret-refs.js';
 
@@ -43,6 +44,8 @@ export interface RunShared {
   onRetry(node: GraphNode, failedAttempt: number, error: string, retryAt: number): void;
   /** Called when `node` starts a durable wait (`ctx.wait`) that ends at `wakeAt`. */
   onWait(node: GraphNode, wakeAt: number): void;
+  /** The run's span, when tracing: each attempt gets a child span. */
+  span: RunSpan | undefined;
 }
 
 /** Where a node that was running when its run stopped goes on: the stored attempt and wake-up times. */
@@ -61,6 +64,8 @@ export interface NodeRunInput {
   input: unknown;
   /** Set when the node was running in an earlier process: it goes on from there. */
   resume?: NodeResume | undefined;
+  /** The traceparent of the attempt under way, when tracing (its handler's `ctx.traceparent`). */
+  traceparent?: string | undefined;
 }
 
 /**
@@ -109,6 +114,7 @@ export function runNode(task: NodeRunInput, stop: StopToken): Promise<NodeOutcom
 }
 
 function runAttempt(task: NodeRunInput, stop: StopToken, attempt: number): Promise<NodeOutcome> {
+  if (task.run.span !== undefined) return tracedAttempt(task, stop, attempt, task.run.span);
   let result: Promise<NodeResult>;
   try {
     result = callHandler(task, stop, attempt);
@@ -117,6 +123,29 @@ function runAttempt(task: NodeRunInput, stop: StopToken, attempt: number): Promi
     result = Promise.reject(error);
   }
   return result.then(succeeded, (error: unknown) => afterFailure(task, stop, attempt, error));
+}
+
+/** runAttempt under a child span of the run's, whose traceparent the handler sees. */
+function tracedAttempt(task: NodeRunInput, stop: StopToken, attempt: number, runSpan: RunSpan): Promise<NodeOutcome> {
+  const span = runSpan.startAttempt(task.node.id, task.node.definition.type, attempt);
+  task.traceparent = span.traceparent;
+  let result: Promise<NodeResult>;
+  try {
+    result = callHandler(task, stop, attempt);
+  } catch (error) {
+    result = Promise.reject(error);
+  }
+  return result.then(
+    (value) => {
+      const outcome = succeeded(value);
+      span.end(outcome.status, outcome.status === 'FAILED' ? outcome.error : undefined);
+      return outcome;
+    },
+    (error: unknown) => {
+      span.end(stop.aborted ? 'CANCELLED' : 'FAILED', task.run.redactor.text(describeError(error)));
+      return afterFailure(task, stop, attempt, error);
+    },
+  );
 }
 
 /** A handler's result as an outcome; an output the database could not store fails the step instead. */
@@ -245,6 +274,7 @@ function createContext(
   ctx.idempotencyKey = `${run.runId}:${node.id}:${run.retries}`;
   ctx.wait = (ms) => durableWait(task, ctx, ms);
   ctx.redact = run.redactor.text;
+  ctx.traceparent = task.traceparent;
   ctx[stopKey] = stop;
   ctx[attemptSignalKey] = signal;
   return ctx;

@@ -14,6 +14,7 @@ import { logFanOut, type LeveledLogger } from './fan-out-log.js';
 import type { Log } from './nodes/node-type.js';
 import { createRedactor, type Redactor } from './redaction.js';
 import { createScheduler, type NodeOutcome, type RestoredRun, type Scheduler } from './scheduler.js';
+import type { RunSpan } from './run-tracer.js';
 import type { RunSecrets, SecretReader } from './secret-refs.js';
 
 /** What a run needs from its engine. */
@@ -33,6 +34,8 @@ export interface RunDeps {
    * when false the run is detached instead, so a process that lost its lease starts nothing more.
    */
   holds(): boolean;
+  /** The run's span, when tracing: node attempts become its children. */
+  span?: RunSpan | undefined;
 }
 
 export interface RunInput {
@@ -102,6 +105,7 @@ export const runActorLogic: ActorLogic<RunSnapshot, RunEvent, RunInput> = {
       expressions: deps.expressions,
       retries: input.retries,
       holds: deps.holds,
+      span: deps.span,
       onLost: () => self.send({ type: 'run.detach' }),
       secrets: secretReader(input.secrets ?? noSecrets, redactor),
       redactor,

@@ -142,6 +142,8 @@ export function createHttpNodeType(options: HttpNodeOptions = {}): NodeType<Http
     run: async (params, ctx) => {
       ctx.signal.throwIfAborted();
       const request = buildRequest(params);
+      // Tracing on: the receiver joins this attempt's trace (unless the workflow set its own header).
+      if (ctx.traceparent !== undefined && !request.headers.has('traceparent')) request.headers.set('traceparent', ctx.traceparent);
       // A receiver can drop the repeat of a request that a crash made the node send twice.
       if (!request.headers.has('idempotency-key')) request.headers.set('idempotency-key', ctx.idempotencyKey);
       const label = `${request.method} ${request.url.origin}${request.url.pathname}`;

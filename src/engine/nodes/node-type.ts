@@ -34,6 +34,8 @@ export interface NodeContext {
    * cut leaves part of a value behind.
    */
   redact(text: string): string;
+  /** The W3C `traceparent` of this attempt's span when tracing is on (the http node sends it). */
+  traceparent?: string | undefined;
   /**
    * A durable wait: sleeps `ms` (cut short when the signal aborts). Its deadline is stored, so a node
    * resumed after a crash or a shutdown waits only for what is left of it.
