@@ -60,24 +60,27 @@ interface Served {
  * do not include connecting, and no socket closes between them.
  */
 export async function connectClients(url: string, n: number, key?: string): Promise<Client[]> {
+  const connect = (tries: number): Promise<Client> => {
+    const client = createClient({
+      url: url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      ...(key ? { connectionParams: { authorization: `Bearer ${key}` } } : {}),
+      retryAttempts: 0,
+      lazy: false,
+      onNonLazyError: () => {},
+    });
+    // On a loaded machine a socket may miss graphql-ws's 3 s to initialise: that client tries again.
+    return new Promise<Client>((resolve, reject) => {
+      client.on('connected', () => resolve(client));
+      client.on('closed', (event) => {
+        const { code, reason } = event as { code?: number; reason?: string };
+        if (tries > 1) void client.dispose(), connect(tries - 1).then(resolve, reject);
+        else reject(new Error(`client closed before connecting: ${code} ${reason}`));
+      });
+    });
+  };
   const clients: Client[] = [];
-  for (let i = 0; i < n; i += 100) {
-    const batch = Array.from({ length: Math.min(100, n - i) }, () =>
-      createClient({
-        url: url.replace(/^http/, 'ws'),
-        webSocketImpl: WebSocket,
-        ...(key ? { connectionParams: { authorization: `Bearer ${key}` } } : {}),
-        retryAttempts: 0,
-        lazy: false,
-        onNonLazyError: () => {},
-      }),
-    );
-    await Promise.all(batch.map((client) => new Promise<void>((resolve, reject) => {
-      client.on('connected', () => resolve());
-      client.on('closed', (event) => reject(new Error(`client closed before connecting: ${JSON.stringify(event)}`)));
-    })));
-    clients.push(...batch);
-  }
+  for (let i = 0; i < n; i += 100) clients.push(...(await Promise.all(Array.from({ length: Math.min(100, n - i) }, () => connect(5)))));
   return clients;
 }
 
