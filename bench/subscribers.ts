@@ -71,8 +71,13 @@ export async function connectClients(url: string, n: number, key?: string): Prom
     });
     // On a loaded machine a socket may miss graphql-ws's 3 s to initialise: that client tries again.
     return new Promise<Client>((resolve, reject) => {
-      client.on('connected', () => resolve(client));
+      let connected = false;
+      client.on('connected', () => {
+        connected = true;
+        resolve(client);
+      });
       client.on('closed', (event) => {
+        if (connected) return;
         const { code, reason } = event as { code?: number; reason?: string };
         if (tries > 1) void client.dispose(), connect(tries - 1).then(resolve, reject);
         else reject(new Error(`client closed before connecting: ${code} ${reason}`));
