@@ -1,12 +1,12 @@
 // Chromium for the dashboard's browser tests, driven by playwright-core: Debian's `chromium` (or
 // CHROMIUM_PATH). Without one the browser tests are skipped with one line saying so, unless
 // BRAID_BROWSER_TESTS=required (CI), which turns a missing browser into a failure.
-import { accessSync, constants } from 'node:fs';
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 
-const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
+// CHROMIUM_PATH, when set, is the only one tried (CHROMIUM_PATH=/nonexistent shows what a machine without one does).
+const candidates = process.env.CHROMIUM_PATH ? [process.env.CHROMIUM_PATH] : ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
 
 /** The Chromium executable found on this machine, or null. */
 export function findChromium(): string | null {

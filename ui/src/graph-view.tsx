@@ -90,6 +90,7 @@ export function GraphView(props: {
   );
 
   if (!positions) return <div className="graph graph-loading muted">Laying the graph out…</div>;
+  const large = definition.nodes.length > 300;
   return (
     <div className="graph">
       <ReactFlow
@@ -101,12 +102,14 @@ export function GraphView(props: {
         nodesDraggable={false}
         nodesConnectable={false}
         fitView
+        // A large graph opens on its first nodes at a readable size, not shrunk whole into dots.
+        fitViewOptions={large ? { nodes: definition.nodes.slice(0, 40).map((node) => ({ id: node.id })) } : undefined}
         minZoom={0.05}
         proOptions={{ hideAttribution: true }}
       >
         <Background />
         <Controls showInteractive={false} />
-        {definition.nodes.length <= 300 && <MiniMap pannable zoomable />}
+        {!large && <MiniMap pannable zoomable />}
       </ReactFlow>
     </div>
   );
