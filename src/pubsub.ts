@@ -26,7 +26,7 @@ export interface PubSub<T> {
    * Calls `listener` synchronously with every value published on `topic` until `close()`; `onEnd` runs
    * when the pubsub closes. A listener counts as a subscriber and is never dropped.
    */
-  listen(topic: string, listener: (value: T) => void, onEnd?: () => void): { close(): void };
+  attach(topic: string, listener: (value: T) => void, onEnd?: () => void): { close(): void };
   /** Counts a subscriber dropped as too slow by a listener's own bound (see droppedCount). */
   countDrop(topic: string): void;
   /** Subscribers per topic (or in total), for health and tests. */
@@ -160,7 +160,7 @@ export function createPubSub<T>(options: PubSubOptions): PubSub<T> {
       return iterator;
     },
 
-    listen(topic, listener, onEnd) {
+    attach(topic, listener, onEnd) {
       const subscriber: Subscriber<T> = {
         listener, onDrop: () => {}, queue: [], head: 0, waiting: null, failure: null, done: false,
         ...(onEnd ? { onEnd } : {}),

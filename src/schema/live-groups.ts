@@ -85,7 +85,7 @@ export function createLiveGroups(options: { pubsub: ServerPubSub; database: Data
       if (cache.size > cacheSize) cache.delete(cache.keys().next().value);
       return rendered;
     };
-    const listener = feed.listen(
+    const listener = feed.attach(
       topic,
       (value) => {
         if (!accepts(value)) return;
