@@ -65,7 +65,8 @@ export function Timeline(props: {
   const t0 = run.startedAt ? Math.min(Date.parse(run.startedAt), rows[0]!.start) : rows[0]!.start;
   const t1 = Math.max(run.finishedAt ? Date.parse(run.finishedAt) : now, ...rows.map((r) => r.end));
   const span = Math.max(t1 - t0, 1);
-  const pct = (t: number) => `${(((t - t0) / span) * 100).toFixed(3)}%`;
+  // Kept 2px inside the track, so that a step that took no time at the very end still shows.
+  const pct = (t: number) => `min(${(((t - t0) / span) * 100).toFixed(3)}%, calc(100% - 2px))`;
   const width = (a: number, b: number) => `max(2px, ${(((b - a) / span) * 100).toFixed(3)}%)`;
   const first = Math.max(0, Math.floor(scrollTop / rowHeight) - 2);
   const shown = rows.slice(first, first + viewRows + 4);
