@@ -34,7 +34,7 @@ describe('the engine ceiling on definitions', () => {
       { path: ['edges'], nodeId: null, message: 'too many edges: 200001 (at most 200000)' },
     ]);
     expect(validateWorkflow(fanOut(99_999), builtinNodeTypes).ok).toBe(true);
-  });
+  }, 120_000); // validating 100,000 nodes takes seconds on a busy machine
 
   it('once raised, compiles the 100,001-node fan-out and refuses one node more, naming the new ceiling', () => {
     const previous = setDefinitionLimits({ maxNodes: 100_001, maxEdges: 200_000 });
@@ -45,7 +45,7 @@ describe('the engine ceiling on definitions', () => {
     expect(issuesOf(fanOut(100_001))).toEqual([{ path: ['nodes'], nodeId: null, message: 'too many nodes: 100002 (at most 100001)' }]);
     setDefinitionLimits(previous);
     expect(issuesOf(fanOut(100_000))[0]?.message).toBe('too many nodes: 100001 (at most 100000)');
-  });
+  }, 120_000);
 
   it('bounds edges by their own ceiling', () => {
     setDefinitionLimits({ maxNodes: 100_000, maxEdges: 10 });
