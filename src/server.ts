@@ -154,7 +154,7 @@ export function buildServer(deps: ServerDeps): BraidServer {
   let devApiKey: string | undefined;
   const ui = createUiRoutes({ devApiKey: () => devApiKey });
   const live = deps.liveDelivery === 'per-subscriber' ? undefined
-    : createLiveGroups({ pubsub, database, maxQueue: config.subscriberMaxQueue, mask: yogaMask(log) });
+    : createLiveGroups({ pubsub, database, maxQueue: config.subscriberMaxQueue, mask: yogaMask(log), onEventDelivered: metrics.eventDelivered });
   const yogaOptions = { live, logging: yogaLogger(logger), plugins: [useErrorLog(logger)] };
   let yoga = createBraidYoga(services, yogaOptions);
 

@@ -66,7 +66,14 @@ function placeholder(): AsyncIterableIterator<never> {
   return iterator;
 }
 
-export function createLiveGroups(options: { pubsub: ServerPubSub; database: Database; maxQueue: number; mask: MaskError }): LiveGroups {
+export function createLiveGroups(options: {
+  pubsub: ServerPubSub;
+  database: Database;
+  maxQueue: number;
+  mask: MaskError;
+  /** An event of a run was written to a subscriber's socket or stream (the delivery metric). */
+  onEventDelivered?: (committedAt: Date) => void;
+}): LiveGroups {
   const { pubsub, database, maxQueue, mask } = options;
   const groups = new Map<string, Group<never>>();
   const reads = createSharedReads();
@@ -147,7 +154,15 @@ export function createLiveGroups(options: { pubsub: ServerPubSub; database: Data
             return !run || finalRunStatuses.has(run.status);
           },
         };
-        return createMember({ sink, render: group.render, maxQueue, onTooSlow: () => pubsub.events.countDrop(runId), onEnd: leave, sequence });
+        return createMember({
+          sink,
+          render: group.render,
+          maxQueue,
+          onTooSlow: () => pubsub.events.countDrop(runId),
+          onEnd: leave,
+          sequence,
+          ...(options.onEventDelivered ? { delivered: (event: RunEventRow) => options.onEventDelivered!(event.at) } : {}),
+        });
       });
     },
 

@@ -45,6 +45,8 @@ export interface MemberOptions<T> {
   onTooSlow(): void;
   /** The member ended (for its group to forget it). */
   onEnd(): void;
+  /** A live value (not a replayed one) was written to the sink: for the delivery metric. */
+  delivered?(value: T): void;
   sequence?: Sequence<T>;
 }
 
@@ -108,6 +110,7 @@ export function createMember<T>(options: MemberOptions<T>): Member<T> {
     const rendered = render(value);
     if (isPromise(rendered) || !sink.ready()) return false;
     sink.write(rendered);
+    options.delivered?.(value);
     if (sequence) {
       last = sequence.seqOf(value);
       if (sequence.isFinal(value)) finish();
@@ -134,6 +137,7 @@ export function createMember<T>(options: MemberOptions<T>): Member<T> {
       }
       head++;
       sink.write(rendered);
+      options.delivered?.(value);
       if (sequence) {
         last = sequence.seqOf(value);
         if (sequence.isFinal(value)) return finish();

@@ -12,6 +12,7 @@ import { organizationOf, type Context } from './context.js';
 import { RunEventRef, RunRef, StepRef } from './refs.js';
 import { liveFeedError } from './subscriptions.js';
 import { liveSlotOf } from './live-groups.js';
+import { loadersOf } from './loaders.js';
 
 export const RunEventTypeEnum = builder.enumType('RunEventType', { values: runEventTypes });
 
@@ -43,7 +44,7 @@ RunEventRef.implement({
       type: RunRef,
       description: 'The run as stored now.',
       resolve: async (event, _args, context) => {
-        const run = await findRun(context.services.database.db, organizationOf(context), event.runId);
+        const run = await loadersOf(context).run(organizationOf(context), event.runId);
         if (!run) throw new Error(`run ${event.runId} is missing`);
         return run;
       },

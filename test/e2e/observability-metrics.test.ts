@@ -139,6 +139,42 @@ describe('GET /metrics', () => {
     expect(sample(text, 'braid_event_delivery_seconds_sum')).toBeGreaterThanOrEqual(0.05);
   });
 
+  it('counts each live event written to a subscriber, not the replayed ones', async () => {
+    const runId = await t.startRun(key, await t.createWorkflow(key, waiting));
+    // Every event up to the delay's start is stored before the subscription: they are replayed.
+    const waitStatus = async () => {
+      const read = await postGraphql(`${t.baseUrl}/graphql`, key, 'query ($id: ID!) { run(id: $id) { steps { nodeId status } } }', { id: runId });
+      return (read.data as { run: { steps: { nodeId: string; status: string }[] } }).run.steps.find((step) => step.nodeId === 'wait')?.status;
+    };
+    await expect.poll(waitStatus, { timeout: 30_000 }).toBe('RUNNING');
+    const before = sample(await scrape(), 'braid_event_delivery_seconds_count') ?? 0;
+    const client = createClient({ url: `ws://127.0.0.1:${t.port}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${key}` }, retryAttempts: 0 });
+    const seen: string[] = [];
+    let replayed = 0;
+    const done = new Promise<void>((resolve, reject) =>
+      client.subscribe<{ runEvents: { type: string } }>(
+        { query: 'subscription ($runId: ID!) { runEvents(runId: $runId, afterSeq: 0) { type } }', variables: { runId } },
+        {
+          next: ({ data }) => {
+            seen.push(data!.runEvents.type);
+            // The delay's NODE_STARTED is the last event stored before the cancel.
+            if (data!.runEvents.type === 'NODE_STARTED' && seen.filter((type) => type === 'NODE_STARTED').length === 2) {
+              replayed = seen.length;
+              void postGraphql(`${t.baseUrl}/graphql`, key, 'mutation ($id: ID!) { cancelRun(id: $id) { __typename } }', { id: runId });
+            }
+          },
+          error: reject,
+          complete: resolve,
+        },
+      ),
+    );
+    await done;
+    await client.dispose();
+    expect(seen.at(-1)).toBe('RUN_CANCELLED');
+    // The events stored before the subscription were replayed from the store: not deliveries of live events.
+    expect(sample(await scrape(), 'braid_event_delivery_seconds_count')).toBe(before + seen.length - replayed);
+  });
+
   it('counts the subscriptions being served', async () => {
     await until('braid_subscriptions_active', 0);
     const client = createClient({
