@@ -5,7 +5,6 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config.js';
 import { openDb } from '../src/db/client.js';
 import { migrateDb } from '../src/db/migrate.js';
-import { defaultDefinitionLimits, setDefinitionLimits } from '../src/engine/graph-definition.js';
 import { buildServer, type ServerDeps } from '../src/server.js';
 import type { DatabaseSpec } from './databases.js';
 
@@ -47,11 +46,6 @@ export function benchEnv(spec: DatabaseSpec): Record<string, string> {
 /** Opens the database, migrates it and starts the server in this process. */
 export async function startServer(env: Record<string, string>, deps: BenchDeps = {}): Promise<BenchServer> {
   const config = loadConfig(env);
-  // Definitions past the engine's own ceiling (scale's 100,000-node fan-out) need it raised with the settings.
-  setDefinitionLimits({
-    maxNodes: Math.max(defaultDefinitionLimits.maxNodes, config.maxDefinitionNodes),
-    maxEdges: Math.max(defaultDefinitionLimits.maxEdges, config.maxDefinitionEdges),
-  });
   const database = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await migrateDb(database);
   const server = buildServer({ config, database, ...deps });

@@ -68,7 +68,7 @@ const envSchema = z.object({
   SECRETS_KEY: secretsKeySchema.optional(),
   HTTP_ALLOW_PRIVATE: flag.default(false),
   MAX_BODY_BYTES: positiveInt(100 * 1024 * 1024).default(1024 * 1024),
-  // Past 100,000 / 200,000 the engine's own ceiling must be raised with them (setDefinitionLimits).
+  // Past 100,000 / 200,000 they raise the engine's own ceiling with them (buildServer).
   MAX_DEFINITION_NODES: positiveInt(1_000_000).default(5_000),
   MAX_DEFINITION_EDGES: positiveInt(2_000_000).default(20_000),
   MAX_QUERY_DEPTH: positiveInt(100).default(12),

@@ -13,7 +13,7 @@ import { ensureDevKey } from './dev-key.js';
 import { ensureSecretsKey } from './secrets-key.js';
 import { refusal } from './origin-policy.js';
 import { createRunStore } from './db/run-store.js';
-import { builtinNodeTypes, createEngine, type Clock, type ExpressionMode, type NodeRegistry, type RunTracer } from './engine/index.js';
+import { builtinNodeTypes, createEngine, defaultDefinitionLimits, setDefinitionLimits, type Clock, type ExpressionMode, type NodeRegistry, type RunTracer } from './engine/index.js';
 import { createPubSub } from './pubsub.js';
 import { listenKeyRevocations, type ServerPubSub } from './runs/event-feed.js';
 import { createGraphCache } from './runs/graphs.js';
@@ -97,9 +97,11 @@ export function buildServer(deps: ServerDeps): BraidServer {
     events: createPubSub({ maxQueue: config.subscriberMaxQueue }),
     runs: createPubSub({ maxQueue: config.subscriberMaxQueue }),
   };
-  // PGlite writes on the main thread: gathering commits for 10 ms makes fewer, larger writes and
-  // leaves the loop free for the I/O of the nodes just started (seed on PGlite: 217–220 → 207–211 ms
-  // makespan). PostgreSQL writes off-thread, so its batches go at the end of each loop turn.
+  // MAX_DEFINITION_NODES/EDGES past the engine's default ceiling raise it for this process.
+  setDefinitionLimits({
+    maxNodes: Math.max(defaultDefinitionLimits.maxNodes, config.maxDefinitionNodes),
+    maxEdges: Math.max(defaultDefinitionLimits.maxEdges, config.maxDefinitionEdges),
+  });
   const logger = deps.logger ?? createLogger({ level: config.logLevel });
   const log = logFunction(logger);
   const metrics = createMetrics({ activeRuns: () => runs.liveRuns, activeSubscriptions: () => streams.open });
@@ -120,6 +122,9 @@ export function buildServer(deps: ServerDeps): BraidServer {
     createEngine: ({ onCommitted, epochOf, holds, notify }) =>
       createEngine({
         store: createRunStore(database, {
+          // PGlite writes on the main thread: gathering commits for 10 ms makes fewer, larger writes and
+          // leaves the loop free for the I/O of the nodes just started (seed on PGlite: 217–220 → 207–211 ms
+          // makespan). PostgreSQL writes off-thread, so its batches go at the end of each loop turn.
           gatherMs: database.driver === 'pglite' ? 10 : 0,
           // Alone on PGlite nobody else can take a run: fencing would only cost a statement.
           ...(database.driver === 'postgres' ? { epochOf } : {}),

@@ -39,5 +39,6 @@ export {
   type StepStatus,
 } from './events.js';
 export { createRedactor, type Redactor } from './redaction.js';
+export { defaultDefinitionLimits, setDefinitionLimits } from './graph-definition.js';
 export { MAX_SECRET_NAME_LENGTH, SECRET_NAME_PATTERN, type RunSecrets } from './secret-refs.js';
 export { definitionSchema, type WorkflowDefinition, type WorkflowDefinitionInput } from './definition.js';

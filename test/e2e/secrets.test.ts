@@ -2,9 +2,11 @@
 // a value is readable through no field and stored only encrypted; another organization's secrets are
 // invisible; bad names, values and duplicates are ValidationErrors that store nothing; without
 // SECRETS_KEY the server refuses to store secrets and says so.
+import { Writable } from 'node:stream';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSecretValue } from '../../src/db/queries/secrets.js';
+import { createLogger } from '../../src/observability/logger.js';
 import { startTestServer, testSecretsKey, type TestServer } from '../helpers/server.js';
 import { storedState, storedText } from '../helpers/stored-state.js';
 
@@ -193,14 +195,16 @@ describe('secrets', () => {
 
 describe('without SECRETS_KEY (ADMIN_TOKEN set)', () => {
   it('starts, says so, and refuses createSecret and updateSecret with SECRETS_KEY_MISSING', async () => {
-    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
-    let keyless: TestServer | undefined;
-    try {
-      keyless = await startTestServer({ secretsKey: undefined });
-      expect(logged.mock.calls.map((args) => String(args[0])).join('\n')).toMatch(/SECRETS_KEY is not set/);
-    } finally {
-      logged.mockRestore();
-    }
+    // The server's own log lines, as an operator reads them.
+    const logged: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logged.push(chunk.toString());
+        done();
+      },
+    });
+    const keyless = await startTestServer({ secretsKey: undefined }, { logger: createLogger({ level: 'info', destination: sink }) });
+    expect(logged.join('')).toMatch(/SECRETS_KEY is not set/);
     try {
       const admin = (await keyless.createOrganization()).adminKey;
       const before = await storedState(keyless.database);
