@@ -9,7 +9,8 @@ import { loadConfig } from '../../src/config.js';
 import { openDb, type Database } from '../../src/db/client.js';
 import { buildServer, type BraidServer } from '../../src/server.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { adminToken, startTestServer, type TestServer } from '../helpers/server.js';
+import { createWorkflow, startRun } from '../helpers/operations.js';
+import { adminToken, startTestServer, type Feed, type TestServer } from '../helpers/server.js';
 
 const NodeTypes = 'query NodeTypes { nodeTypes { type } }';
 const Workflows = 'query Workflows { workflows(first: 50) { edges { node { id name } } } }';
@@ -87,6 +88,16 @@ function operate(client: Client, query: string): Promise<Outcome> {
 
 /** The operation was answered with data and no error. */
 const answered = (o: Outcome) => o.kind === 'result' && o.value.data != null && o.value.errors === undefined;
+
+/**
+ * Waits until every feed is live — each has an update of a run started for the purpose — so that a probe
+ * for a free slot can no longer take one from a subscription still starting.
+ */
+async function live(t: TestServer, adminKey: string, feeds: Feed<unknown>[]): Promise<void> {
+  const workflowId = await createWorkflow(t, adminKey, { nodes: [{ id: 't', type: 'trigger' }], edges: [] });
+  await startRun(t, adminKey, workflowId);
+  await Promise.all(feeds.map((feed) => feed.until(() => true)));
+}
 
 /** Retries `attempt` until it returns true (a release happens after the client's message is handled). */
 async function eventually(attempt: () => Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
@@ -248,12 +259,8 @@ describe('MAX_SUBSCRIPTIONS_PER_KEY', () => {
     for (let i = 0; i < 2; i++) open.push(await sse(t.url, key));
     const client = t.wsClient(key);
     const feed = t.subscribe(client, RunUpdates);
-    // The third slot is taken once the subscription is live; until then an SSE stream may still get it.
-    await eventually(async () => {
-      const attempt = await sse(t.url, key);
-      if (attempt.status === 200) await attempt.close();
-      return attempt.status === 429;
-    }, 'the graphql-ws subscription holding the third slot');
+    await live(t, admin, [feed]);
+    expect((await sse(t.url, key)).status).toBe(429);
     feed.dispose();
     await eventually(async () => {
       const attempt = await sse(t.url, key);
@@ -283,14 +290,9 @@ describe('MAX_SUBSCRIPTIONS_PER_KEY', () => {
   it('a socket that closes frees the slots of its subscriptions', async () => {
     const key = await t.createKey(admin, 'VIEWER');
     const client = t.wsClient(key);
-    t.subscribe(client, RunUpdates);
-    t.subscribe(client, RunUpdates);
-    t.subscribe(client, RunUpdates);
-    await eventually(async () => {
-      const attempt = await sse(t.url, key);
-      if (attempt.status === 200) await attempt.close();
-      return attempt.status === 429;
-    }, 'three graphql-ws subscriptions holding every slot');
+    const feeds = [0, 1, 2].map(() => t.subscribe(client, RunUpdates));
+    await live(t, admin, feeds);
+    expect((await sse(t.url, key)).status).toBe(429);
     client.terminate();
     await eventually(async () => {
       const attempt = await sse(t.url, key);
