@@ -127,6 +127,8 @@ export const runs = pgTable(
     index('runs_organization_idx').on(t.organizationId, t.createdAt, t.id),
     index('runs_workflow_idx').on(t.workflowId, t.createdAt, t.id),
     index('runs_unfinished_idx').on(t.status).where(sql`status in ('QUEUED', 'RUNNING')`),
+    /** Retention finds finished runs past the cutoff, oldest first. */
+    index('runs_finished_idx').on(t.finishedAt).where(sql`finished_at is not null`),
   ],
 );
 
