@@ -41,6 +41,10 @@ export const organizations = pgTable('organizations', {
   id: text('id').primaryKey(),
   name: text('name').notNull().unique(),
   createdAt: createdAt(),
+  /** Most runs of the organization holding a slot (claimed, lease alive) at once; null: unlimited. */
+  maxConcurrentRuns: integer('max_concurrent_runs'),
+  /** Most nodes running at once across the organization's runs; null: unlimited (enforced by the engine). */
+  maxRunningNodes: integer('max_running_nodes'),
 });
 
 export const apiKeys = pgTable(
@@ -87,6 +91,13 @@ export const workflowVersions = pgTable(
     version: integer('version').notNull(),
     definition: jsonb('definition').notNull(),
     createdAt: createdAt(),
+    /**
+     * The definition's settings.maxConcurrentRuns (null: unlimited), computed by the database on
+     * insert, so the claim query reads a column instead of the (possibly large) definition.
+     */
+    maxConcurrentRuns: integer('max_concurrent_runs').generatedAlwaysAs(
+      sql`case when jsonb_typeof(definition #> '{settings,maxConcurrentRuns}') = 'number' then (definition #>> '{settings,maxConcurrentRuns}')::numeric::integer end`,
+    ),
   },
   (t) => [primaryKey({ columns: [t.workflowId, t.version] })],
 );
@@ -121,12 +132,18 @@ export const runs = pgTable(
     epoch: integer('epoch').notNull().default(0),
     /** Set by cancelRun on any process; the owner (or whoever claims the run next) cancels it. */
     cancelRequested: text('cancel_requested'),
+    /** startRun's priority: among runs waiting for a slot, higher starts first. */
+    priority: integer('priority').notNull().default(0),
   },
   (t) => [
     uniqueIndex('runs_idempotency_idx').on(t.organizationId, t.idempotencyKey).where(sql`idempotency_key is not null`),
     index('runs_organization_idx').on(t.organizationId, t.createdAt, t.id),
     index('runs_workflow_idx').on(t.workflowId, t.createdAt, t.id),
     index('runs_unfinished_idx').on(t.status).where(sql`status in ('QUEUED', 'RUNNING')`),
+    /** The claim query's order within an organization, and its count of the organization's slots. */
+    index('runs_queue_idx')
+      .on(t.organizationId, t.priority.desc(), t.createdAt, t.id)
+      .where(sql`status in ('QUEUED', 'RUNNING')`),
     /** Retention finds finished runs past the cutoff, oldest first. */
     index('runs_finished_idx').on(t.finishedAt).where(sql`finished_at is not null`),
   ],

@@ -31,6 +31,8 @@ export const settingsSchema = z.strictObject({
   maxConcurrency: z.int().min(1).max(10_000).default(64),
   errorStrategy: z.enum(['FAIL_FAST', 'CONTINUE']).default('FAIL_FAST'),
   timeoutMs: z.int().min(1).max(7 * 86_400_000).optional(),
+  /** Most runs of the workflow running at once, across every process (§9); unset: unlimited. */
+  maxConcurrentRuns: z.int().min(1).max(1_000_000).optional(),
 });
 
 export const definitionSchema = z.strictObject({

@@ -3,7 +3,13 @@
 import { expect, it } from 'vitest';
 import { createKeyCache } from '../../src/schema/auth.js';
 
-const organization = (id: string) => ({ id, name: `name of ${id}`, createdAt: new Date(0) });
+const organization = (id: string) => ({
+  id,
+  name: `name of ${id}`,
+  createdAt: new Date(0),
+  maxConcurrentRuns: null,
+  maxRunningNodes: null,
+});
 
 it('serves an organization until its time to live runs out', () => {
   const keys = createKeyCache({ ttlMs: 1000, max: 10 });
