@@ -25,7 +25,8 @@ export interface BenchServer {
 /**
  * The environment the benchmarks run the server with: limits raised for 10,000-node definitions, and
  * no limits per API key (throughput sends ~500 runs/s and their watchers with one key, subscribers holds
- * thousands of subscriptions; what the limiter costs is measured on its own in bench/rate-limiter.ts).
+ * thousands of subscriptions; what the limiter costs is measured on its own in bench/rate-limiter.ts),
+ * and no load shedding (a benchmark loads the process on purpose and measures how far it goes).
  */
 export function benchEnv(spec: DatabaseSpec): Record<string, string> {
   return {
@@ -40,6 +41,8 @@ export function benchEnv(spec: DatabaseSpec): Record<string, string> {
     RATE_LIMIT_PER_SECOND: '0',
     MAX_SUBSCRIPTIONS_PER_KEY: '0',
     MAX_SOCKETS_PER_KEY: '0',
+    SHED_EVENT_LOOP_DELAY_MS: '0',
+    SHED_HEAP_FRACTION: '0',
   };
 }
 

@@ -22,6 +22,12 @@ const wholeNumber = (min: number, max: number) =>
 /** A limit where 0 means none. */
 const limit = (max: number) => wholeNumber(0, max);
 
+/** A fraction from 0 to 1 (decimals allowed). */
+const fraction = z.coerce
+  .number({ error: 'expected a number from 0 to 1' })
+  .min(0, { error: 'expected a number from 0 to 1' })
+  .max(1, { error: 'expected a number from 0 to 1' });
+
 const origins = z.string().transform((value, ctx) => {
   const list = value.split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
   for (const origin of list) {
@@ -93,6 +99,8 @@ const envSchema = z.object({
   METRICS_TOKEN: z.string().min(1).optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ error: 'expected a URL like http://localhost:4318' }).optional(),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ error: 'expected a URL like http://localhost:4318/v1/traces' }).optional(),
+  SHED_EVENT_LOOP_DELAY_MS: limit(3_600_000).default(200),
+  SHED_HEAP_FRACTION: fraction.default(0.85),
 });
 
 /** Everything the server is configured with. */
@@ -159,6 +167,10 @@ export interface Config {
    * (headers, service name, …) are read by the OpenTelemetry SDK itself.
    */
   otlpTracesEndpoint: string | undefined;
+  /** Event-loop delay (p99 over a second, in ms) past which the process sheds load; 0: never. */
+  shedEventLoopDelayMs: number;
+  /** Heap used, as a fraction of the heap limit, past which the process sheds load; 0: never. */
+  shedHeapFraction: number;
 }
 
 /** A setting had a value that cannot be used; the message names the variable. */
@@ -221,5 +233,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     otlpTracesEndpoint:
       e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
       (e.OTEL_EXPORTER_OTLP_ENDPOINT ? `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : undefined),
+    shedEventLoopDelayMs: e.SHED_EVENT_LOOP_DELAY_MS,
+    shedHeapFraction: e.SHED_HEAP_FRACTION,
   };
 }

@@ -32,6 +32,7 @@ import { createUiRoutes } from './ui-server.js';
 import { createLogger, logFunction, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createReadinessCheck } from './observability/ready.js';
+import { createLoadMonitor, logLoadChanges, type LoadSignal } from './observability/load.js';
 import { logIfFailed, useErrorLog, yogaLogger } from './observability/request-log.js';
 import { createRunObserver, observeCommits } from './observability/run-observer.js';
 import type { Tracing } from './observability/tracing.js';
@@ -52,6 +53,8 @@ export interface ServerDeps {
   rateLimitWindowMs?: number;
   /** Where every log line goes; by default JSON lines on stdout at LOG_LEVEL. */
   logger?: Logger;
+  /** Whether the process sheds load; by default a monitor of SHED_EVENT_LOOP_DELAY_MS and SHED_HEAP_FRACTION. */
+  load?: LoadSignal;
 }
 
 export interface StartedServer {
@@ -104,7 +107,13 @@ export function buildServer(deps: ServerDeps): BraidServer {
   });
   const logger = deps.logger ?? createLogger({ level: config.logLevel });
   const log = logFunction(logger);
-  const metrics = createMetrics({ activeRuns: () => runs.liveRuns, activeSubscriptions: () => streams.open });
+  const monitor = deps.load ? undefined : createLoadMonitor({ eventLoopDelayMs: config.shedEventLoopDelayMs, heapFraction: config.shedHeapFraction });
+  const load = deps.load ?? monitor!;
+  const metrics = createMetrics({
+    activeRuns: () => runs.liveRuns,
+    activeSubscriptions: () => streams.open,
+    load: { shedding: () => load.shedding() !== null, eventLoopDelayMs: () => load.readings()?.eventLoopDelayMs ?? null },
+  });
   // Tracing is loaded by start() when configured; runs start only after it. Off, the engine gets no tracer at all.
   let tracing: Tracing | undefined;
   const tracer: RunTracer | undefined = config.otlpTracesEndpoint ? { startRun: (runId) => tracing!.tracer.startRun(runId) } : undefined;
@@ -119,6 +128,7 @@ export function buildServer(deps: ServerDeps): BraidServer {
     ...(deps.processId ? { processId: deps.processId } : {}),
     log,
     observer: createRunObserver(logger, metrics),
+    shedding: () => load.shedding() !== null,
     createEngine: ({ onCommitted, epochOf, holds, notify }) =>
       createEngine({
         store: createRunStore(database, {
@@ -213,7 +223,7 @@ export function buildServer(deps: ServerDeps): BraidServer {
     }
   }
 
-  const readiness = createReadinessCheck({ database, draining: () => draining }, (error) =>
+  const readiness = createReadinessCheck({ database, draining: () => draining, shedding: () => load.shedding() }, (error) =>
     logger.error({ err: error }, 'readiness check: database unreachable'),
   );
 
@@ -251,6 +261,7 @@ export function buildServer(deps: ServerDeps): BraidServer {
   });
 
   let stopping: Promise<void> | undefined;
+  const loadListeners: (() => void)[] = [];
   const tookOver = { resolve: () => {}, promise: Promise.resolve() };
   tookOver.promise = new Promise<void>((resolve) => (tookOver.resolve = resolve));
 
@@ -292,6 +303,12 @@ export function buildServer(deps: ServerDeps): BraidServer {
       });
       const address = http.address() as AddressInfo;
       const shownHost = host && host !== '0.0.0.0' && host !== '::' ? host : 'localhost';
+      // While shedding load the process takes no runs; once it ends, it claims those that waited.
+      monitor?.start();
+      const claimWhenCalm = load.onChange((reason) => {
+        if (reason === null) runs.wake();
+      });
+      loadListeners.push(logLoadChanges(load, logger), claimWhenCalm);
       // Unfinished runs (a crash, a deploy) are taken over in the background: the port is open already.
       runs.open().then(tookOver.resolve, (error: unknown) => {
         log('taking runs over failed', { error: String(error) });
@@ -307,6 +324,8 @@ export function buildServer(deps: ServerDeps): BraidServer {
     stop() {
       return (stopping ??= (async () => {
         draining = true;
+        for (const unsubscribe of loadListeners.splice(0)) unsubscribe();
+        monitor?.stop();
         for (const res of answering) if (!res.headersSent) res.setHeader('connection', 'close');
         const closed = new Promise<void>((resolve) => (http.listening ? http.close(() => resolve()) : resolve()));
         http.closeIdleConnections();

@@ -34,6 +34,8 @@ describe('loadConfig', () => {
       logLevel: 'info',
       metricsToken: undefined,
       otlpTracesEndpoint: undefined,
+      shedEventLoopDelayMs: 200,
+      shedHeapFraction: 0.85,
     });
   });
 
@@ -64,6 +66,12 @@ describe('loadConfig', () => {
   it('takes 0 as no limit for the per-key limits', () => {
     expect(loadConfig({ RATE_LIMIT_PER_SECOND: '0', MAX_SOCKETS_PER_KEY: '0' })).toMatchObject({ rateLimitPerSecond: 0, maxSocketsPerKey: 0 });
     expect(() => loadConfig({ RATE_LIMIT_PER_SECOND: '-1' })).toThrow(/RATE_LIMIT_PER_SECOND/);
+  });
+
+  it('reads the load-shedding thresholds, 0 turning each off', () => {
+    expect(loadConfig({ SHED_EVENT_LOOP_DELAY_MS: '0', SHED_HEAP_FRACTION: '0.5' })).toMatchObject({ shedEventLoopDelayMs: 0, shedHeapFraction: 0.5 });
+    expect(() => loadConfig({ SHED_HEAP_FRACTION: '85' })).toThrow(/SHED_HEAP_FRACTION="85": expected a number from 0 to 1/);
+    expect(() => loadConfig({ SHED_EVENT_LOOP_DELAY_MS: '1.5' })).toThrow(/SHED_EVENT_LOOP_DELAY_MS/);
   });
 
   it('reads HTTP_ALLOW_PRIVATE as true/1/false/0/empty', () => {

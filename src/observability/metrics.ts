@@ -1,5 +1,5 @@
 // The process's Prometheus metrics (prom-client, one registry per server): runs started, finished and
-// active, node step durations, event delivery latency and open subscriptions, served at GET /metrics.
+// active, node step durations, event delivery latency, open subscriptions and load shedding, served at GET /metrics.
 import { Counter, Gauge, Registry } from 'prom-client';
 import { createFastHistogram } from './histogram.js';
 
@@ -27,6 +27,8 @@ export interface MetricSources {
   activeRuns(): number;
   /** Subscriptions (graphql-ws and SSE) served now. */
   activeSubscriptions(): number;
+  /** Whether the process sheds load now, and its event-loop delay in ms (null before it was measured). */
+  load?: { shedding(): boolean; eventLoopDelayMs(): number | null };
 }
 
 // Node steps run from sub-millisecond transforms to long waits; deliveries from ~1 ms to seconds.
@@ -73,6 +75,25 @@ export function createMetrics(sources: MetricSources): Metrics {
       this.set(sources.activeSubscriptions());
     },
   });
+  const load = sources.load;
+  if (load) {
+    new Gauge({
+      name: 'braid_shedding',
+      help: '1 while this process sheds load (event-loop delay or heap past its threshold): it takes no new runs and delays node starts.',
+      registers,
+      collect() {
+        this.set(load.shedding() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'braid_event_loop_delay_seconds',
+      help: 'Event-loop delay of this process over its last one-second window (p99).',
+      registers,
+      collect() {
+        this.set((load.eventLoopDelayMs() ?? 0) / 1000);
+      },
+    });
+  }
   for (const status of ['SUCCEEDED', 'FAILED', 'CANCELLED']) runsFinished.inc({ status }, 0);
 
   return {

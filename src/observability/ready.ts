@@ -13,15 +13,15 @@ export interface ReadinessSources {
   database: Database;
   /** The server is stopping: it takes no new runs or connections. */
   draining(): boolean;
-  /** Why the process refuses work to protect itself now, or null (no load shedding is built yet). */
-  shedding?(): string | null;
+  /** Why the process sheds load now (event-loop delay or heap past its threshold), or null. */
+  shedding(): string | null;
 }
 
 /** The check behind GET /ready; a database error is reported as `database unreachable` and passed to `onError`. */
 export function createReadinessCheck(sources: ReadinessSources, onError: (error: unknown) => void): () => Promise<Readiness> {
   return async () => {
     if (sources.draining()) return { ready: false, reason: 'draining' };
-    const shedding = sources.shedding?.() ?? null;
+    const shedding = sources.shedding();
     if (shedding !== null) return { ready: false, reason: `shedding load: ${shedding}` };
     try {
       const applied = await appliedMigrationCount(sources.database);

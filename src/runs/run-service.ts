@@ -50,6 +50,8 @@ export interface RunService {
   drain(graceMs: number): Promise<void>;
   /** Runs driven by this process now. */
   readonly liveRuns: number;
+  /** Claims runs soon: the process has room again (e.g. it stopped shedding load). */
+  wake(): void;
   /** The names of the secrets `run` uses (those its workflow version references), sorted. */
   secretsUsed(run: RunRow): Promise<readonly string[]>;
 }
@@ -75,6 +77,8 @@ export interface RunServiceOptions {
   log: Log;
   /** Told when a run starts running here and when one ends (logs, metrics). */
   observer?: RunObserver;
+  /** Whether the process sheds load: it takes no new runs meanwhile (they wait QUEUED for any process); call `wake` after. */
+  shedding?(): boolean;
 }
 
 /** `input` with the values of the secrets read for its run replaced by `[secret:NAME]`. */
@@ -143,7 +147,7 @@ export function createRunService(options: RunServiceOptions): RunService {
     owner: processId,
     leaseMs,
     free: () => {
-      const free = accepting ? options.capacity - inUse() : 0;
+      const free = accepting && !options.shedding?.() ? options.capacity - inUse() : 0;
       if (free <= 0) backlog = true;
       return free;
     },
@@ -167,7 +171,7 @@ export function createRunService(options: RunServiceOptions): RunService {
   const inUse = () => driver.size + reserved;
   /** Takes a slot at once, before the insert is awaited: concurrent startRuns must not all see room. */
   const claimFor = () => {
-    if (accepting && inUse() < options.capacity) {
+    if (accepting && !options.shedding?.() && inUse() < options.capacity) {
       reserved++;
       return { owner: processId, leaseMs };
     }
@@ -180,6 +184,7 @@ export function createRunService(options: RunServiceOptions): RunService {
     get liveRuns() {
       return driver.size;
     },
+    wake: () => dispatcher.wake(),
 
     async secretsUsed(run) {
       try {

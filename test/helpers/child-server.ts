@@ -73,7 +73,8 @@ export async function startChildServer(options: StartOptions): Promise<ChildServ
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.DATABASE_URL;
   delete env.DATA_DIR;
-  Object.assign(env, { PORT: '0', ADMIN_TOKEN: childAdminToken, HTTP_ALLOW_PRIVATE: '1' }, options.env);
+  // No load shedding: a loaded test machine must not keep a child from taking runs over in time.
+  Object.assign(env, { PORT: '0', ADMIN_TOKEN: childAdminToken, HTTP_ALLOW_PRIVATE: '1', SHED_EVENT_LOOP_DELAY_MS: '0', SHED_HEAP_FRACTION: '0' }, options.env);
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let output = '';

@@ -23,7 +23,7 @@ export async function startDevServer(env: Record<string, string> = {}): Promise<
   const database = await openDb({ dataDir: dir, loadDataDir: await pgliteTemplate() });
   await migrateDb(database);
   const server = buildServer({
-    config: loadConfig({ PORT: '0', DATA_DIR: dir, SHUTDOWN_GRACE_MS: '0', HTTP_ALLOW_PRIVATE: 'true', ...env }),
+    config: loadConfig({ PORT: '0', DATA_DIR: dir, SHUTDOWN_GRACE_MS: '0', HTTP_ALLOW_PRIVATE: 'true', SHED_EVENT_LOOP_DELAY_MS: '0', ...env }),
     database,
   });
   const started = await server.start(0, '127.0.0.1');

@@ -59,7 +59,8 @@ export async function startObservedServer(overrides: Partial<Config> = {}, level
   });
   const logger = createLogger({ level, destination: sink });
   const database = await createTestDatabase();
-  const config: Config = { ...loadConfig({ ADMIN_TOKEN: adminToken, HTTP_ALLOW_PRIVATE: 'true', PORT: '0' }), ...overrides };
+  // A loaded test machine must not make the server shed load (the readiness test expects 200).
+  const config: Config = { ...loadConfig({ ADMIN_TOKEN: adminToken, HTTP_ALLOW_PRIVATE: 'true', PORT: '0' }), shedEventLoopDelayMs: 0, shedHeapFraction: 0, ...overrides };
   const server = buildServer({ config, database, logger });
   const started = await server.start(0, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${started.port}`;

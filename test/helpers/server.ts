@@ -81,11 +81,14 @@ let organizationCounter = 0;
  */
 export async function startTestServer(
   overrides: Partial<Config> = {},
-  deps: Pick<ServerDeps, 'rateLimitWindowMs' | 'logger'> = {},
+  deps: Pick<ServerDeps, 'rateLimitWindowMs' | 'logger' | 'load'> = {},
 ): Promise<TestServer> {
   const [database, slow] = await Promise.all([createTestDatabase(), startSlowServer()]);
   const config: Config = {
     ...loadConfig({ ADMIN_TOKEN: adminToken, HTTP_ALLOW_PRIVATE: 'true', PORT: '0', SECRETS_KEY: testSecretsKey.toString('base64') }),
+    // A loaded test machine must not make the server shed load; tests of shedding inject their own signal.
+    shedEventLoopDelayMs: 0,
+    shedHeapFraction: 0,
     ...overrides,
   };
   // Quiet unless LOG_LEVEL asks for lines (a test that reads them passes its own logger).
