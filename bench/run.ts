@@ -2,6 +2,7 @@
 import { benchChain, benchFan } from './chain-fan.js';
 import { benchEngine } from './engine.js';
 import { benchRecovery } from './recovery.js';
+import { benchRetention } from './retention.js';
 import { benchRunStore } from './run-store.js';
 import { benchScale } from './scale.js';
 import { benchSeed } from './seed.js';
@@ -25,6 +26,7 @@ const benchmarks: Record<string, () => Promise<Section & { more?: Section[] }>> 
   subscribers: benchSubscribers,
   scale: benchScale,
   recovery: benchRecovery,
+  retention: benchRetention,
 };
 
 const chosen = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));

@@ -99,6 +99,11 @@ const envSchema = z.object({
   METRICS_TOKEN: z.string().min(1).optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ error: 'expected a URL like http://localhost:4318' }).optional(),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ error: 'expected a URL like http://localhost:4318/v1/traces' }).optional(),
+  RUN_RETENTION_HOURS: z.coerce
+    .number({ error: 'expected a number of hours' })
+    .min(0, { error: 'expected a number of hours of at least 0 (0 keeps every run)' })
+    .max(10_000_000, { error: 'expected a number of hours of at most 10000000' })
+    .default(720),
   SHED_EVENT_LOOP_DELAY_MS: limit(3_600_000).default(200),
   SHED_HEAP_FRACTION: fraction.default(0.85),
 });
@@ -167,6 +172,8 @@ export interface Config {
    * (headers, service name, …) are read by the OpenTelemetry SDK itself.
    */
   otlpTracesEndpoint: string | undefined;
+  /** Finished runs older than this (by finishedAt) are deleted, in the background; 0 keeps every run. */
+  runRetentionHours: number;
   /** Event-loop delay (p99 over a second, in ms) past which the process sheds load; 0: never. */
   shedEventLoopDelayMs: number;
   /** Heap used, as a fraction of the heap limit, past which the process sheds load; 0: never. */
@@ -233,6 +240,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     otlpTracesEndpoint:
       e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
       (e.OTEL_EXPORTER_OTLP_ENDPOINT ? `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : undefined),
+    runRetentionHours: e.RUN_RETENTION_HOURS,
     shedEventLoopDelayMs: e.SHED_EVENT_LOOP_DELAY_MS,
     shedHeapFraction: e.SHED_HEAP_FRACTION,
   };

@@ -19,6 +19,8 @@ import { listenKeyRevocations, type ServerPubSub } from './runs/event-feed.js';
 import { createGraphCache } from './runs/graphs.js';
 import { createRunService } from './runs/run-service.js';
 import { createRunSecretsSource } from './runs/run-secrets.js';
+import { createRetention, type Retention, type RetentionOptions } from './runs/retention.js';
+import { analyzeAfterMigrations, estimateStoredRuns } from './db/maintenance.js';
 import type { Services } from './schema/context.js';
 import { useGraphqlWs } from './schema/graphql-ws.js';
 import { createStreamTracker } from './schema/stream-tracker.js';
@@ -53,6 +55,8 @@ export interface ServerDeps {
   rateLimitWindowMs?: number;
   /** Where every log line goes; by default JSON lines on stdout at LOG_LEVEL. */
   logger?: Logger;
+  /** Tests and benchmarks: retention's clock, batch size, pauses and a hook told after each batch. */
+  retention?: Partial<Pick<RetentionOptions, 'now' | 'batchSize' | 'pauseMs' | 'maxBatches' | 'intervalMs' | 'tidyAfter' | 'onDeleted'>>;
   /** Whether the process sheds load; by default a monitor of SHED_EVENT_LOOP_DELAY_MS and SHED_HEAP_FRACTION. */
   load?: LoadSignal;
 }
@@ -89,6 +93,8 @@ export interface BraidServer {
   readonly metrics: Metrics;
   /** Resolves once the runs left unfinished when the server started were taken over (after `start`). */
   readonly tookOver: Promise<void>;
+  /** Deletes finished runs past RUN_RETENTION_HOURS: swept after start, then on an interval. */
+  readonly retention: Retention;
 }
 
 export const devOrganizationName = 'default';
@@ -112,6 +118,7 @@ export function buildServer(deps: ServerDeps): BraidServer {
   const metrics = createMetrics({
     activeRuns: () => runs.liveRuns,
     activeSubscriptions: () => streams.open,
+    storedRuns: () => estimateStoredRuns(database),
     load: { shedding: () => load.shedding() !== null, eventLoopDelayMs: () => load.readings()?.eventLoopDelayMs ?? null },
   });
   // Tracing is loaded by start() when configured; runs start only after it. Off, the engine gets no tracer at all.
@@ -162,6 +169,18 @@ export function buildServer(deps: ServerDeps): BraidServer {
       }),
   });
   const streams = createStreamTracker();
+  const retention = createRetention({
+    database,
+    hours: config.runRetentionHours,
+    log: logger,
+    ...deps.retention,
+    onDeleted: (count) => {
+      metrics.runsDeleted(count);
+      return deps.retention?.onDeleted?.(count);
+    },
+  });
+  /** The statistics after the migrations, then retention's first sweep (after start, in the background). */
+  let upkeep: Promise<void> | undefined;
   const keys = createKeyCache({ recordUse: (keyId, at) => recordApiKeyUse(database.db, keyId, at), log });
   let keyRevocations: { stop(): Promise<void> } | undefined;
   const limits = createKeyLimits({ config, database, ...(deps.rateLimitWindowMs ? { windowMs: deps.rateLimitWindowMs } : {}) });
@@ -270,6 +289,7 @@ export function buildServer(deps: ServerDeps): BraidServer {
     logger,
     metrics,
     tookOver: tookOver.promise,
+    retention,
     async start(port = config.port, host = config.host) {
       if (config.otlpTracesEndpoint) {
         tracing = (await import('./observability/tracing.js')).createTracing(config.otlpTracesEndpoint);
@@ -314,6 +334,13 @@ export function buildServer(deps: ServerDeps): BraidServer {
         log('taking runs over failed', { error: String(error) });
         tookOver.resolve();
       });
+      upkeep = tookOver.promise
+        .then(() => analyzeAfterMigrations(database))
+        .then(
+          (tables) => logger.debug({ tables }, 'database statistics refreshed after the migrations'),
+          (error: unknown) => log('analyzing the database after the migrations failed', { error: String(error) }),
+        )
+        .then(() => retention.start());
       return {
         port: address.port,
         url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${address.port}/graphql`,
@@ -324,6 +351,7 @@ export function buildServer(deps: ServerDeps): BraidServer {
     stop() {
       return (stopping ??= (async () => {
         draining = true;
+        const upkeepStopped = retention.stop().then(() => upkeep);
         for (const unsubscribe of loadListeners.splice(0)) unsubscribe();
         monitor?.stop();
         for (const res of answering) if (!res.headersSent) res.setHeader('connection', 'close');
@@ -350,6 +378,7 @@ export function buildServer(deps: ServerDeps): BraidServer {
         await yoga.dispose();
         await keyRevocations?.stop();
         await keys.idle();
+        await upkeepStopped;
         // The spans of the runs that ended or were left here are sent before the process goes.
         await tracing?.shutdown();
       })());

@@ -34,6 +34,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       metricsToken: undefined,
       otlpTracesEndpoint: undefined,
+      runRetentionHours: 720,
       shedEventLoopDelayMs: 200,
       shedHeapFraction: 0.85,
     });

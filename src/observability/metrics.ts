@@ -17,6 +17,8 @@ export interface Metrics {
    * engine made it, in the step whose commit carried it).
    */
   eventDelivered(committedAt: Date): void;
+  /** Retention deleted `count` finished runs. */
+  runsDeleted(count: number): void;
   /** The Prometheus text of every metric. */
   text(): Promise<string>;
   readonly contentType: string;
@@ -27,6 +29,8 @@ export interface MetricSources {
   activeRuns(): number;
   /** Subscriptions (graphql-ws and SSE) served now. */
   activeSubscriptions(): number;
+  /** Runs stored in the database, estimated (a catalog read, not a count): read when scraped. */
+  storedRuns?(): Promise<number>;
   /** Whether the process sheds load now, and its event-loop delay in ms (null before it was measured). */
   load?: { shedding(): boolean; eventLoopDelayMs(): number | null };
 }
@@ -94,6 +98,18 @@ export function createMetrics(sources: MetricSources): Metrics {
       },
     });
   }
+  const runsDeleted = new Counter({ name: 'braid_runs_deleted_total', help: 'Finished runs deleted by retention (RUN_RETENTION_HOURS) in this process.', registers });
+  const storedRuns = sources.storedRuns;
+  if (storedRuns) {
+    new Gauge({
+      name: 'braid_runs_stored',
+      help: 'Runs stored in the database (every process, every organization), estimated from the table statistics.',
+      registers,
+      async collect() {
+        this.set(await storedRuns());
+      },
+    });
+  }
   for (const status of ['SUCCEEDED', 'FAILED', 'CANCELLED']) runsFinished.inc({ status }, 0);
 
   return {
@@ -103,6 +119,7 @@ export function createMetrics(sources: MetricSources): Metrics {
     nodeSettled: (type, status, seconds) => nodeDuration.observe(seconds, type, status),
     // Wall clock on both sides; a clock stepping back gives no negative latency.
     eventDelivered: (committedAt) => delivery.observe(Math.max(0, Date.now() - committedAt.getTime()) / 1000),
+    runsDeleted: (count) => runsDeleted.inc(count),
     text: () => registry.metrics(),
     get contentType() {
       return registry.contentType;
