@@ -73,6 +73,7 @@ const envSchema = z.object({
   ADMIN_TOKEN: z.string().min(1).optional(),
   SECRETS_KEY: secretsKeySchema.optional(),
   HTTP_ALLOW_PRIVATE: flag.default(false),
+  HTTP_HOST_CONCURRENCY: positiveInt(100_000).default(64),
   MAX_BODY_BYTES: positiveInt(100 * 1024 * 1024).default(1024 * 1024),
   // Past 100,000 / 200,000 they raise the engine's own ceiling with them (buildServer).
   MAX_DEFINITION_NODES: positiveInt(1_000_000).default(5_000),
@@ -124,6 +125,8 @@ export interface Config {
   secretsKey: Buffer | undefined;
   /** Whether the http node may call loopback and private addresses. */
   httpAllowPrivate: boolean;
+  /** Most requests of http nodes in flight to one host from this process (adapted down by 429s). */
+  httpHostConcurrency: number;
   /** Largest accepted HTTP request body, in bytes (413 past it). */
   maxBodyBytes: number;
   /** Most nodes and edges a workflow definition may have. */
@@ -214,6 +217,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminToken: e.ADMIN_TOKEN,
     secretsKey: e.SECRETS_KEY,
     httpAllowPrivate: e.HTTP_ALLOW_PRIVATE,
+    httpHostConcurrency: e.HTTP_HOST_CONCURRENCY,
     maxBodyBytes: e.MAX_BODY_BYTES,
     maxDefinitionNodes: e.MAX_DEFINITION_NODES,
     maxDefinitionEdges: e.MAX_DEFINITION_EDGES,

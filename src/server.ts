@@ -9,11 +9,12 @@ import { WebSocketServer } from 'ws';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { recordApiKeyUse } from './db/queries/api-keys.js';
+import { createNodeLimitCache } from './db/queries/node-limits.js';
 import { ensureDevKey } from './dev-key.js';
 import { ensureSecretsKey } from './secrets-key.js';
 import { refusal } from './origin-policy.js';
 import { createRunStore } from './db/run-store.js';
-import { builtinNodeTypes, createEngine, defaultDefinitionLimits, setDefinitionLimits, type Clock, type ExpressionMode, type NodeRegistry, type RunTracer } from './engine/index.js';
+import { builtinNodeTypes, createEngine, createHostLimits, defaultDefinitionLimits, setDefinitionLimits, type Clock, type ExpressionMode, type NodeRegistry, type RunTracer, systemClock } from './engine/index.js';
 import { createPubSub } from './pubsub.js';
 import { listenKeyRevocations, type ServerPubSub } from './runs/event-feed.js';
 import { createGraphCache } from './runs/graphs.js';
@@ -33,6 +34,7 @@ import { createKeyLimits } from './schema/rate-limits.js';
 import { createUiRoutes } from './ui-server.js';
 import { createLogger, logFunction, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { registerHostMetrics } from './observability/host-metrics.js';
 import { createReadinessCheck } from './observability/ready.js';
 import { createLoadMonitor, logLoadChanges, type LoadSignal } from './observability/load.js';
 import { logIfFailed, useErrorLog, yogaLogger } from './observability/request-log.js';
@@ -121,6 +123,11 @@ export function buildServer(deps: ServerDeps): BraidServer {
     storedRuns: () => estimateStoredRuns(database),
     load: { shedding: () => load.shedding() !== null, eventLoopDelayMs: () => load.readings()?.eventLoopDelayMs ?? null },
   });
+  // Per host, shared by every run of this process: HTTP_HOST_CONCURRENCY, adapted by 429s, paused by Retry-After.
+  const hostLimits = createHostLimits({ max: config.httpHostConcurrency, clock: deps.clock ?? systemClock });
+  registerHostMetrics(metrics.registry, () => hostLimits.hosts());
+  // Organizations' maxRunningNodes, enforced among the runs this process drives.
+  const nodeLimits = createNodeLimitCache(database.db, { log });
   // Tracing is loaded by start() when configured; runs start only after it. Off, the engine gets no tracer at all.
   let tracing: Tracing | undefined;
   const tracer: RunTracer | undefined = config.otlpTracesEndpoint ? { startRun: (runId) => tracing!.tracer.startRun(runId) } : undefined;
@@ -149,6 +156,8 @@ export function buildServer(deps: ServerDeps): BraidServer {
         }),
         registry,
         allowPrivateNetwork: config.httpAllowPrivate,
+        hostLimits,
+        runningNodeLimits: nodeLimits,
         expressions: {
           limits: {
             timeoutMs: config.expressionTimeoutMs,

@@ -10,6 +10,7 @@ describe('loadConfig', () => {
       dataDir: './.data',
       adminToken: undefined,
       httpAllowPrivate: false,
+      httpHostConcurrency: 64,
       maxBodyBytes: 1024 * 1024,
       maxDefinitionNodes: 5000,
       maxDefinitionEdges: 20000,

@@ -6,6 +6,8 @@ import { createCommitQueue } from './commit-queue.js';
 import type { RunCommit, RunState } from './events.js';
 import { createExpressionEvaluator, type ExpressionEvaluatorOptions } from './expression-evaluator.js';
 import type { WorkflowGraph } from './graph.js';
+import { createHostLimits, type HostLimits } from './host-limits.js';
+import { createNodeGates, type RunningNodeLimits, type StartGate } from './node-gates.js';
 import { builtinNodeTypes } from './nodes/index.js';
 import type { LeveledLogger } from './fan-out-log.js';
 import type { Log, NodeRegistry } from './nodes/node-type.js';
@@ -46,6 +48,21 @@ export interface EngineOptions {
    * engine's own pool is closed by `drain` and `stop`.
    */
   expressions?: ExpressionEvaluatorOptions;
+  /**
+   * The process's per-host limits on http nodes' requests (HTTP_HOST_CONCURRENCY); by default the
+   * engine's own, 64 per host on its clock.
+   */
+  hostLimits?: HostLimits;
+  /**
+   * Organizations' maxRunningNodes: a run started with an `organizationId` starts a node only while its
+   * organization has fewer nodes RUNNING in this engine than its limit; the others wait PENDING with a reason.
+   */
+  runningNodeLimits?: RunningNodeLimits;
+  /**
+   * Holds new node starts while it returns a promise (load shedding), releasing them when the promise
+   * resolves; running nodes go on. Asked before every node start: keep it cheap.
+   */
+  startGate?: StartGate;
 }
 
 export interface StartRunOptions {
@@ -58,6 +75,8 @@ export interface StartRunOptions {
   restored?: RestoredRun;
   /** Its organization's secrets, when its workflow references any (`graph.secrets`). */
   secrets?: RunSecrets;
+  /** Its organization, whose maxRunningNodes (`runningNodeLimits`) its nodes count against. */
+  organizationId?: string;
 }
 
 /**
@@ -105,8 +124,10 @@ export function createEngine(options: EngineOptions): Engine {
   const log: Log = options.log ?? ((message, data) => console.error(message, data ?? ''));
   const live = new Map<string, { actor: RunActor; ended: Promise<RunEnd> }>();
   const expressions = createExpressionEvaluator({ log, ...options.expressions });
+  const hosts = options.hostLimits ?? createHostLimits({ max: 64, clock });
+  const gates = createNodeGates({ limits: options.runningNodeLimits, startGate: options.startGate });
 
-  function startRun({ runId, graph, input, retries = 0, restored, secrets }: StartRunOptions): RunHandle {
+  function startRun({ runId, graph, input, retries = 0, restored, secrets, organizationId }: StartRunOptions): RunHandle {
     if (live.has(runId)) throw new Error(`run ${runId} is already running`);
     const span: RunSpan | undefined = options.tracer?.startRun(runId);
     let storeError: { error: unknown } | undefined;
@@ -119,6 +140,8 @@ export function createEngine(options: EngineOptions): Engine {
         actor.send({ type: 'run.detach' });
       },
     });
+    // Woken by other runs' transitions: sent on a later microtask, never inside theirs.
+    const gate = gates.forRun(organizationId, () => queueMicrotask(() => actor.send({ type: 'run.wake' })));
     const actor: RunActor = createActor(runActorLogic, {
       id: `run:${runId}`,
       input: {
@@ -138,10 +161,13 @@ export function createEngine(options: EngineOptions): Engine {
           commit: commits.push,
           holds: options.holds ? () => options.holds!(runId) : always,
           span,
+          hosts,
+          gate,
         },
       },
     });
     const ended = toPromise(actor).then(async ({ state, detached }): Promise<RunEnd> => {
+      gate?.close();
       await commits.drained();
       live.delete(runId);
       span?.end(detached ? 'DETACHED' : state.status, storeError ? String(storeError.error) : state.error);

@@ -11,6 +11,8 @@ export type { AttemptSpan, RunSpan, RunTracer } from './run-tracer.js';
 export { createMemoryStore, type MemoryStore, type StoredRun } from './memory-store.js';
 export type { RunStore } from './store.js';
 export { systemClock, type Clock } from './clock.js';
+export { createHostLimits, type HostLimits, type HostState } from './host-limits.js';
+export { organizationLimitReason, sheddingReason, type RunningNodeLimits, type StartGate } from './node-gates.js';
 export type { ExpressionMode } from './expression-evaluator.js';
 export { ExpressionLimitError, type ExpressionLimits } from './expression-limits.js';
 export { createExpressionPool, type ExpressionPool } from './expression-pool.js';

@@ -1,15 +1,16 @@
 // Runs one node to its outcome: templates, attempts, per-attempt timeout, retries with backoff.
 // Knows nothing of XState; the node actor wraps it.
+import { retryDelay, withTimeout } from './attempt-timing.js';
 import type { Clock } from './clock.js';
-import type { RetryPolicy } from './definition.js';
 import { describeError, NodeExecutionError, NodeTimeoutError, RunCancelledError } from './errors.js';
 import { quote } from './expression-compile.js';
 import type { EvaluationBounds, ExpressionEvaluator } from './expression-evaluator.js';
 import { ExpressionLimitError } from './expression-limits.js';
 import { prepareParams, templateExpressions, type ExpressionScope } from './expressions.js';
 import type { GraphNode } from './graph.js';
+import type { HostLimits } from './host-limits.js';
 import { findUnstorable } from './json-walk.js';
-import type { Log, NodeContext, NodeResult } from './nodes/node-type.js';
+import type { HostPermit, Log, NodeContext, NodeResult } from './nodes/node-type.js';
 import type { Redactor } from './redaction.js';
 import type { RunSpan } from './run-tracer.js';
 import type { NodeOutcome } from './scheduler.js';
@@ -46,6 +47,10 @@ export interface RunShared {
   onWait(node: GraphNode, wakeAt: number): void;
   /** The run's span, when tracing: each attempt gets a child span. */
   span: RunSpan | undefined;
+  /** The process's per-host limits on HTTP requests (`ctx.acquireHost`). */
+  hosts: HostLimits;
+  /** Called while `node` waits for its host (`reason`), and with null once it stopped waiting. */
+  onHostWait(node: GraphNode, reason: string | null): void;
 }
 
 /** Where a node that was running when its run stopped goes on: the stored attempt and wake-up times. */
@@ -233,11 +238,13 @@ const scopeOf = ({ run, input }: NodeRunInput): ExpressionScope => ({ input, nod
 
 const stopKey = Symbol('stop');
 const attemptSignalKey = Symbol('attemptSignal');
+const taskKey = Symbol('task');
 
 /** What a ctx keeps for its `signal` getter, under symbols so that handlers' `Object.keys` don't see it. */
 interface ContextState {
   [stopKey]: StopToken;
   [attemptSignalKey]: AbortSignal | undefined;
+  [taskKey]: NodeRunInput;
 }
 
 /**
@@ -249,6 +256,15 @@ const contextPrototype = {
   get signal(): AbortSignal {
     const state = this as unknown as ContextState;
     return state[attemptSignalKey] ?? stopSignal(state[stopKey]);
+  },
+  /** A slot at `host`; while it waits, the step's reason says so (not once the node was stopped). */
+  acquireHost(host: string, signal: AbortSignal): Promise<HostPermit> {
+    const state = this as unknown as ContextState;
+    const task = state[taskKey];
+    const stop = state[stopKey];
+    return task.run.hosts.acquire(host, signal, (reason) => {
+      if (!stop.aborted) task.run.onHostWait(task.node, reason);
+    });
   },
 };
 
@@ -277,6 +293,7 @@ function createContext(
   ctx.traceparent = task.traceparent;
   ctx[stopKey] = stop;
   ctx[attemptSignalKey] = signal;
+  ctx[taskKey] = task;
   return ctx;
 }
 
@@ -310,46 +327,4 @@ function staticParams(node: GraphNode): unknown {
     parsedParams.set(node, cached);
   }
   return cached?.params ?? null;
-}
-
-/**
- * The wait before the attempt after `failedAttempt`: a server's Retry-After wins; otherwise FIXED or
- * EXPONENTIAL (doubling, with "equal jitter": half fixed, half random), capped by maxDelayMs.
- */
-export function retryDelay(policy: RetryPolicy, failedAttempt: number, error: unknown, random: () => number): number {
-  const cap = policy.maxDelayMs ?? Number.POSITIVE_INFINITY;
-  if (error instanceof NodeExecutionError && error.retryAfterMs !== undefined) return error.retryAfterMs;
-  if (policy.backoff === 'FIXED') return Math.min(policy.initialDelayMs, cap);
-  const base = Math.min(policy.initialDelayMs * 2 ** (failedAttempt - 1), cap);
-  return Math.round(base / 2 + (base / 2) * random());
-}
-
-/** Runs `work` with a signal that also aborts after `timeoutMs` on the injected clock, with `timedOut()`. */
-async function withTimeout<T>(
-  timeoutMs: number,
-  clock: Clock,
-  signal: AbortSignal,
-  timedOut: () => Error,
-  work: (signal: AbortSignal) => Promise<T>,
-): Promise<T> {
-  const attempt = new AbortController();
-  const stop = new AbortController();
-  const onAbort = () => attempt.abort(signal.reason);
-  signal.addEventListener('abort', onAbort, { once: true });
-  const timeout = new Promise<never>((_, reject) => {
-    const expire = () => {
-      const error = timedOut();
-      attempt.abort(error);
-      reject(error);
-    };
-    // The sleep rejects only when `stop` aborts it: the work settled first and nothing waits on this.
-    clock.sleep(timeoutMs, stop.signal).then(expire, () => undefined);
-  });
-  try {
-    // A handler that ignores its signal still loses the race.
-    return await Promise.race([work(attempt.signal), timeout]);
-  } finally {
-    stop.abort();
-    signal.removeEventListener('abort', onAbort);
-  }
 }

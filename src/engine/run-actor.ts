@@ -8,6 +8,8 @@ import { describeError, NonRetriableError } from './errors.js';
 import type { RunCommit, RunState } from './events.js';
 import type { ExpressionEvaluator } from './expression-evaluator.js';
 import type { GraphNode, WorkflowGraph } from './graph.js';
+import type { HostLimits } from './host-limits.js';
+import type { RunGate } from './node-gates.js';
 import { nodeActorLogic, type NodeActorOutput, type NodeRetryingEvent } from './node-actor.js';
 import type { RunShared } from './node-runner.js';
 import { logFanOut, type LeveledLogger } from './fan-out-log.js';
@@ -36,6 +38,10 @@ export interface RunDeps {
   holds(): boolean;
   /** The run's span, when tracing: node attempts become its children. */
   span?: RunSpan | undefined;
+  /** The process's per-host limits on HTTP requests. */
+  hosts: HostLimits;
+  /** Consulted before each node start (organization limit, load shedding); it wakes the run with `run.wake`. */
+  gate?: RunGate | undefined;
 }
 
 export interface RunInput {
@@ -63,6 +69,10 @@ export type RunEvent =
   | { type: `xstate.error.actor.${string}`; error: unknown }
   | NodeRetryingEvent
   | { type: 'node.waiting'; node: GraphNode; wakeAt: number }
+  /** A running node waits for its HTTP host (the reason), or stopped waiting (null). */
+  | { type: 'node.host'; node: GraphNode; reason: string | null }
+  /** The gate may let more nodes start now (a slot freed, a hold ended). */
+  | { type: 'run.wake' }
   | { type: 'run.cancel'; reason: string }
   | { type: 'run.fail'; reason: string }
   /** Start no more nodes; once none runs, end detached. */
@@ -92,7 +102,7 @@ export const runActorLogic: ActorLogic<RunSnapshot, RunEvent, RunInput> = {
     const redactor = createRedactor();
     for (const [name, value] of input.secrets?.known ?? []) redactor.add(name, value);
     const runInput = redactor.redact(input.input);
-    const scheduler = createScheduler({ runId, graph, input: runInput, now: deps.clock.now, restored: input.restored });
+    const scheduler = createScheduler({ runId, graph, input: runInput, now: deps.clock.now, restored: input.restored, gate: deps.gate });
     const shared: RunShared = {
       runId,
       runInput,
@@ -112,6 +122,8 @@ export const runActorLogic: ActorLogic<RunSnapshot, RunEvent, RunInput> = {
       onRetry: (node, failedAttempt, error, retryAt) =>
         self.send({ type: 'node.retrying', node, failedAttempt, error: redactor.text(error), retryAt }),
       onWait: (node, wakeAt) => self.send({ type: 'node.waiting', node, wakeAt }),
+      hosts: deps.hosts,
+      onHostWait: (node, reason) => self.send({ type: 'node.host', node, reason }),
     };
     return {
       status: 'active',
@@ -154,6 +166,10 @@ export const runActorLogic: ActorLogic<RunSnapshot, RunEvent, RunInput> = {
       scheduler.retrying(event.node, event.failedAttempt, event.error, event.retryAt);
     } else if (event.type === 'node.waiting') {
       scheduler.waiting(event.node, event.wakeAt);
+    } else if (event.type === 'node.host') {
+      scheduler.noteWait(event.node, event.reason);
+    } else if (event.type === 'run.wake') {
+      if (!launchWhileHeld(snapshot, scope, scheduler.pump())) return detach(snapshot, scope);
     } else if (event.type === 'run.drain') {
       scheduler.drain();
     } else if (event.type === 'run.detach') {
@@ -172,11 +188,7 @@ export const runActorLogic: ActorLogic<RunSnapshot, RunEvent, RunInput> = {
       const { logger } = snapshot.input.deps;
       if (logger !== undefined) logFanOut(logger, snapshot.input.runId, node, scheduler.steps[node.index]!);
       abort(snapshot, scope, aborts);
-      if (launches.length > 0 && !snapshot.input.deps.holds()) {
-        flush(snapshot);
-        return detach(snapshot, scope);
-      }
-      launch(snapshot, scope, launches);
+      if (!launchWhileHeld(snapshot, scope, launches)) return detach(snapshot, scope);
     } else {
       // Node actors resolve with an outcome and never reject: reaching here is a bug in the engine.
       const error = 'error' in event ? describeError(event.error) : 'unexpected event';
@@ -236,6 +248,16 @@ function launch(snapshot: RunSnapshot, scope: Scope, launches: GraphNode[]): voi
     snapshot.actors[node.index] = actor;
     actor.start();
   }
+}
+
+/** Launches `launches` unless the lease is gone: then stores what changed and returns false (detach the run). */
+function launchWhileHeld(snapshot: RunSnapshot, scope: Scope, launches: GraphNode[]): boolean {
+  if (launches.length > 0 && !snapshot.input.deps.holds()) {
+    flush(snapshot);
+    return false;
+  }
+  launch(snapshot, scope, launches);
+  return true;
 }
 
 /** Stops the node actors of aborted nodes, which aborts their signals. */

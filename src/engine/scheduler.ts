@@ -3,46 +3,17 @@
 // starts fresh, or from a run's stored rows (`restore`) to go on where another process stopped.
 import { createBranches } from './branches.js';
 import { createEdges } from './edges.js';
-import type { BranchState, RunCommit, RunEventType, RunState, StepState } from './events.js';
+import type { RunCommit, RunEventType, RunState, StepState } from './events.js';
 import { settledStepStatuses } from './events.js';
 import type { GraphNode, WorkflowGraph } from './graph.js';
+import type { RunGate } from './node-gates.js';
 import { createRunLog } from './run-log.js';
+import { freshStep, type NodeOutcome, type RestoredRun } from './scheduler-states.js';
+import { createStartQueue } from './start-queue.js';
 
-/** How a node actor ended. */
-export type NodeOutcome =
-  | { status: 'SUCCEEDED'; output: unknown; handle?: string | undefined }
-  | { status: 'FAILED'; error: string };
-
-/** A run's stored state, to go on from (after a crash, a shutdown or a retryRun). */
-export interface RestoredRun {
-  run: RunState;
-  /** The stored steps; a node without one is PENDING. */
-  steps: readonly StepState[];
-  branches: readonly BranchState[];
-  /** The run's last stored event seq: new events continue after it. */
-  lastSeq: number;
-  /** The event that marks the restart (RUN_RESUMED), or null when one was stored already (RUN_RETRIED). */
-  event: 'RUN_RESUMED' | null;
-}
+export type { NodeOutcome, RestoredRun } from './scheduler-states.js';
 
 const noNodes: GraphNode[] = [];
-
-const freshStep = (node: GraphNode): StepState => ({
-  nodeId: node.id,
-  nodeType: node.definition.type,
-  status: 'PENDING',
-  attempt: 0,
-  branch: null,
-  startedAt: null,
-  finishedAt: null,
-  input: null,
-  output: null,
-  error: null,
-  reason: null,
-  handle: null,
-  retryAt: null,
-  wakeAt: null,
-});
 
 /** Creates the bookkeeping of one run. Every method returns what the run actor must do next. */
 export function createScheduler(options: {
@@ -51,8 +22,10 @@ export function createScheduler(options: {
   input: unknown;
   now: () => number;
   restored?: RestoredRun | undefined;
+  /** Consulted before each node start (organization limit, load shedding); none: only maxConcurrency. */
+  gate?: RunGate | undefined;
 }) {
-  const { runId, graph, restored } = options;
+  const { runId, graph, restored, gate } = options;
   const { nodes, settings } = graph;
   const stored = restored ? new Map(restored.steps.map((s) => [s.nodeId, s])) : undefined;
   const steps: StepState[] = nodes.map((node) => {
@@ -61,8 +34,6 @@ export function createScheduler(options: {
   });
   /** `$nodes`: node id → output of every node that finished. */
   const outputs: Record<string, unknown> = {};
-  const queue: GraphNode[] = [];
-  let queueHead = 0;
   let running = 0;
   let settled = 0;
   let draining = false;
@@ -83,6 +54,7 @@ export function createScheduler(options: {
     changed: log.branchChanged,
   });
   const emitStep = (type: RunEventType, node: GraphNode) => log.stepEvent(type, node.index);
+  const queue = createStartQueue(steps, gate, log.touchStep);
   const edges = createEdges(graph, steps, branches);
 
   /** Decides a node whose inputs all settled: ready, or skipped (and its successors after it). */
@@ -132,28 +104,33 @@ export function createScheduler(options: {
     return byId;
   }
 
-  /** Starts queued nodes up to maxConcurrency (none while draining); returns them. */
+  /** Starts queued nodes up to maxConcurrency and as far as the gate lets them (none while draining); returns them. */
   function pump(): GraphNode[] {
-    if (draining) return noNodes;
+    if (draining) {
+      gate?.spare();
+      return noNodes;
+    }
     const launches: GraphNode[] = [];
-    while (running < settings.maxConcurrency && queueHead < queue.length) {
-      const node = queue[queueHead++]!;
+    while (running < settings.maxConcurrency) {
+      const node = queue.next();
+      if (node === undefined) break;
       const step = steps[node.index]!;
-      if (step.status !== 'PENDING') continue;
       step.status = 'RUNNING';
       step.attempt = 1;
       step.startedAt = now();
       step.input = inputOf(node);
+      step.reason = null;
       running++;
       emitStep('NODE_STARTED', node);
       launches.push(node);
     }
-    if (queueHead === queue.length) queue.length = queueHead = 0;
+    gate?.spare();
     return launches;
   }
 
   /** Ends the run; `reason` (a cancel's or a timeout's) goes on its final event. */
   function finishRun(status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED', error: string | null, reason: string | null = null): void {
+    gate?.close();
     branches.finishAll();
     run.status = status;
     run.error = error;
@@ -193,7 +170,7 @@ export function createScheduler(options: {
       emitStep('NODE_CANCELLED', node);
     }
     running = 0;
-    queue.length = queueHead = 0;
+    queue.clear();
     return aborted;
   }
 
@@ -223,7 +200,9 @@ export function createScheduler(options: {
     for (const node of active) {
       const step = steps[node.index]!;
       branches.enter((step.branch ??= edges.inputBranch(node)), node.id, true);
+      step.reason = null; // a wait it reported in the process that ran it before
       running++;
+      gate?.force();
     }
     run.status = 'RUNNING';
     run.finishedAt = null;
@@ -271,6 +250,7 @@ export function createScheduler(options: {
       const step = steps[node.index]!;
       if (!isOpen() || step.status !== 'RUNNING') return { launches: [], aborts: [] };
       running--;
+      gate?.give();
       settled++;
       step.finishedAt = now();
       step.retryAt = step.wakeAt = null;
@@ -321,6 +301,19 @@ export function createScheduler(options: {
       const step = steps[node.index]!;
       if (!isOpen() || step.status !== 'RUNNING') return;
       step.wakeAt = new Date(wakeAt);
+      log.touchStep(node.index);
+    },
+
+    /** Starts what the gate now lets start (the run was woken: a slot freed, a hold ended); returns it. */
+    pump(): GraphNode[] {
+      return isOpen() ? pump() : noNodes;
+    },
+
+    /** A running node waits for its HTTP host (`reason`), or stopped waiting (null): its step says so. */
+    noteWait(node: GraphNode, reason: string | null): void {
+      const step = steps[node.index]!;
+      if (!isOpen() || step.status !== 'RUNNING' || step.reason === reason) return;
+      step.reason = reason;
       log.touchStep(node.index);
     },
 

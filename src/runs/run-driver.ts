@@ -147,6 +147,7 @@ export function createRunDriver(deps: {
     try {
       handle = engine.startRun({
         runId: run.id,
+        organizationId: run.organizationId,
         graph,
         input: run.input,
         retries: run.retries,

@@ -1,12 +1,13 @@
 // The `http` node: one HTTP request with undici's fetch, honouring the signal and a per-request timeout
-// on the clock; redirects are followed by hand so that every hop is checked and rewritten (http-redirects).
+// on the clock; redirects are followed by hand so that every hop is checked and rewritten (http-redirects),
+// and every hop waits for a slot at its own host (the process's per-host limits, `ctx.acquireHost`).
 import { fetch, Headers, type Agent, type Response } from 'undici';
 import { z } from 'zod';
 import { describeError, NodeExecutionError, NonRetriableError } from '../errors.js';
 import { createHttpAgent, PrivateAddressError, privatePolicy, refuseLiteral, systemLookup, type LookupAll } from './http-guard.js';
-import { readResponse, statusError } from './http-response.js';
+import { parseRetryAfter, readResponse, statusError } from './http-response.js';
 import { REDIRECT_STATUSES, redirectRequest, type HopRequest } from './http-redirects.js';
-import type { NodeContext, NodeType } from './node-type.js';
+import type { HostAnswer, HostPermit, NodeContext, NodeType } from './node-type.js';
 
 export type { LookupAll } from './http-guard.js';
 
@@ -65,9 +66,6 @@ interface Dispatchers {
 /** Sends one hop; a refusal at connect time becomes the node's error, naming the origin. */
 async function sendHop(request: HopRequest, ctx: NodeContext, dispatchers: Dispatchers, signal: AbortSignal): Promise<Response> {
   const { url, method, headers, body } = request;
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new NonRetriableError(`only http: and https: URLs are allowed, not ${url.protocol}`);
-  }
   try {
     if (!ctx.allowPrivateNetwork) refuseLiteral(url, dispatchers.isPrivate);
     const dispatcher = ctx.allowPrivateNetwork ? dispatchers.open : dispatchers.guarded;
@@ -81,6 +79,26 @@ async function sendHop(request: HopRequest, ctx: NodeContext, dispatchers: Dispa
   }
 }
 
+/** A response with its host's slot, held until its body was read. */
+interface Answered {
+  response: Response;
+  permit: HostPermit | undefined;
+}
+
+/** The slot for one hop at its host (every hop waits for its own host's); none without per-host limits. */
+async function hostSlot(request: HopRequest, ctx: NodeContext, signal: AbortSignal): Promise<HostPermit | undefined> {
+  const { url } = request;
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new NonRetriableError(`only http: and https: URLs are allowed, not ${url.protocol}`);
+  }
+  return ctx.acquireHost?.(url.host, signal);
+}
+
+/** What the host said about its load: the status and Retry-After (seconds or an HTTP date). */
+function hostAnswer(response: Response, ctx: NodeContext): HostAnswer {
+  return { status: response.status, retryAfterMs: parseRetryAfter(response.headers.get('retry-after'), ctx.clock.now()) };
+}
+
 /** Sends the request, following up to MAX_REDIRECTS redirects, each one checked like the first. */
 async function send(
   first: HopRequest,
@@ -88,13 +106,24 @@ async function send(
   dispatchers: Dispatchers,
   userHeaders: readonly string[],
   signal: AbortSignal,
-): Promise<Response> {
+): Promise<Answered> {
   let request = first;
   for (let hop = 0; ; hop++) {
-    const response = await sendHop(request, ctx, dispatchers, signal);
+    const permit = await hostSlot(request, ctx, signal);
+    let response: Response;
+    try {
+      response = await sendHop(request, ctx, dispatchers, signal);
+    } catch (error) {
+      permit?.release();
+      throw error;
+    }
     const location = response.headers.get('location');
-    if (!REDIRECT_STATUSES.has(response.status) || location === null) return response;
-    await response.body?.cancel();
+    if (!REDIRECT_STATUSES.has(response.status) || location === null) return { response, permit };
+    try {
+      await response.body?.cancel();
+    } finally {
+      permit?.release(hostAnswer(response, ctx));
+    }
     if (hop === MAX_REDIRECTS) {
       throw new NonRetriableError(`more than ${MAX_REDIRECTS} redirects (last to ${location})`);
     }
@@ -150,7 +179,13 @@ export function createHttpNodeType(options: HttpNodeOptions = {}): NodeType<Http
       const timer = deadline(params.timeoutMs, ctx);
       const signal = timer.signal ? AbortSignal.any([ctx.signal, timer.signal]) : ctx.signal;
       try {
-        const output = await readResponse(await send(request, ctx, dispatchers, Object.keys(params.headers), signal));
+        const { response, permit } = await send(request, ctx, dispatchers, Object.keys(params.headers), signal);
+        let output;
+        try {
+          output = await readResponse(response);
+        } finally {
+          permit?.release(hostAnswer(response, ctx));
+        }
         if (params.failOnHttpError && output.status >= 400) throw statusError(label, output, ctx.clock.now(), ctx.redact);
         return { output };
       } catch (error) {

@@ -41,6 +41,24 @@ export interface NodeContext {
    * resumed after a crash or a shutdown waits only for what is left of it.
    */
   wait(ms: number): Promise<void>;
+  /**
+   * A slot for one request to `host` (a URL's `host`) under the process's per-host limits
+   * (HTTP_HOST_CONCURRENCY, adapted to 429s, paused by Retry-After). While it waits, the step is
+   * RUNNING with a `reason` saying so; it rejects when `signal` aborts. Absent: no limits apply.
+   */
+  acquireHost?(host: string, signal: AbortSignal): Promise<HostPermit>;
+}
+
+/** How a request ended, for its host's limit: the status, and Retry-After in ms when the answer had one. */
+export interface HostAnswer {
+  status: number;
+  retryAfterMs?: number | undefined;
+}
+
+/** One request's slot at its host. */
+export interface HostPermit {
+  /** Gives the slot back (once); `answer` is absent when no answer came (a network error, an abort). */
+  release(answer?: HostAnswer): void;
 }
 
 /** A handler's result: its output and, for condition/switch, the one handle it chose. */
