@@ -18,6 +18,8 @@ interface AuthScopes {
 export const builder = new SchemaBuilder<{
   Context: Context;
   AuthScopes: AuthScopes;
+  // Every connection resolver hands over how to count its filter's rows (see connections.ts).
+  Connection: { totalCount: () => Promise<number> };
   DefaultFieldNullability: false;
   Scalars: {
     JSON: { Input: unknown; Output: unknown };

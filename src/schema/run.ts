@@ -1,6 +1,7 @@
 // Run: one execution of a workflow version. Queries run/runs, mutations startRun/cancelRun and the
 // runUpdates subscription (every status change of the organization's runs).
 import { Repeater } from 'graphql-yoga';
+import { countRuns } from '../db/queries/counts.js';
 import { findRun, listRuns } from '../db/queries/runs.js';
 import type { RunParts } from '../db/run-parts.js';
 import type { BranchRow, RunRow } from '../db/schema.js';
@@ -94,15 +95,15 @@ builder.queryFields((t) => ({
         workflowId: t.arg.id(),
         status: t.arg({ type: RunStatusEnum }),
       },
-      resolve: (_root, args, context) =>
-        keysetConnection(args, (page) =>
-          listRuns(
-            context.services.database.db,
-            organizationOf(context),
-            { workflowId: args.workflowId == null ? null : String(args.workflowId), status: args.status },
-            page,
-          ),
-        ),
+      resolve: (_root, args, context) => {
+        const { db } = context.services.database;
+        const filter = { workflowId: args.workflowId == null ? null : String(args.workflowId), status: args.status };
+        return keysetConnection(
+          args,
+          (page) => listRuns(db, organizationOf(context), filter, page),
+          () => countRuns(db, organizationOf(context), filter),
+        );
+      },
     },
     RunConnection,
   ),

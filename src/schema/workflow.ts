@@ -1,5 +1,6 @@
 // Workflow: versioned definitions of the caller's organization; queries workflow/workflows and the
 // mutations createWorkflow/updateWorkflow (a new version each time the definition changes; runs keep theirs).
+import { countRuns, countWorkflows } from '../db/queries/counts.js';
 import { listRuns } from '../db/queries/runs.js';
 import { findWorkflow, insertWorkflow, listWorkflows, readDefinition, updateWorkflow } from '../db/queries/workflows.js';
 import { builder } from './builder.js';
@@ -33,8 +34,10 @@ WorkflowRef.implement({
         type: RunRef,
         description: "This workflow's runs, newest first.",
         resolve: (workflow, args, context) =>
-          keysetConnection(args, (page) =>
-            listRuns(context.services.database.db, workflow.organizationId, { workflowId: workflow.id }, page),
+          keysetConnection(
+            args,
+            (page) => listRuns(context.services.database.db, workflow.organizationId, { workflowId: workflow.id }, page),
+            () => countRuns(context.services.database.db, workflow.organizationId, { workflowId: workflow.id }),
           ),
       },
       RunConnection,
@@ -61,7 +64,11 @@ builder.queryFields((t) => ({
       description: "The organization's workflows, newest first.",
       authScopes: { viewer: true },
       resolve: (_root, args, context) =>
-        keysetConnection(args, (page) => listWorkflows(context.services.database.db, organizationOf(context), page)),
+        keysetConnection(
+          args,
+          (page) => listWorkflows(context.services.database.db, organizationOf(context), page),
+          () => countWorkflows(context.services.database.db, organizationOf(context)),
+        ),
     },
     WorkflowConnection,
   ),

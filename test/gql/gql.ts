@@ -35,6 +35,9 @@ type Documents = {
     "\n  query WorkflowWithRuns($id: ID!, $first: Int, $after: String) {\n    workflow(id: $id) {\n      id\n      version\n      runs(first: $first, after: $after) {\n        edges { node { id workflowVersion } }\n        pageInfo { hasNextPage endCursor }\n      }\n    }\n  }\n": typeof types.WorkflowWithRunsDocument,
     "\n  query WorkflowsPage($first: Int, $after: String) {\n    workflows(first: $first, after: $after) {\n      edges { cursor node { id name } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.WorkflowsPageDocument,
     "\n  query Health {\n    nodeTypes { type }\n  }\n": typeof types.HealthDocument,
+    "\n  query TotalCounts($workflowId: ID, $status: RunStatus, $first: Int, $after: String) {\n    workflows(first: $first) { totalCount edges { node { id } } }\n    runs(workflowId: $workflowId, status: $status, first: $first, after: $after) {\n      totalCount\n      edges { node { id } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.TotalCountsDocument,
+    "\n  query WorkflowRunCount($id: ID!, $first: Int) {\n    workflow(id: $id) { runs(first: $first) { totalCount edges { node { id } } } }\n  }\n": typeof types.WorkflowRunCountDocument,
+    "\n  query RunsWithoutCount($first: Int) {\n    workflows(first: $first) { edges { node { id runs(first: $first) { edges { node { id } } } } } }\n    runs(first: $first) { edges { node { id status } } }\n  }\n": typeof types.RunsWithoutCountDocument,
     "\n  query ValidateWorkflow($definition: WorkflowDefinitionInput!) {\n    validateWorkflow(definition: $definition) { valid issues { path nodeId message } }\n  }\n": typeof types.ValidateWorkflowDocument,
     "\n  mutation UpdateWorkflow($id: ID!, $input: UpdateWorkflowInput!) {\n    updateWorkflow(id: $id, input: $input) {\n      __typename\n      ... on Workflow { id version definition }\n      ... on ValidationError { message issues { path nodeId message } }\n      ... on Error { message }\n    }\n  }\n": typeof types.UpdateWorkflowDocument,
     "\n  query NodeTypes {\n    nodeTypes { type description paramsSchema handles dynamicHandles }\n  }\n": typeof types.NodeTypesDocument,
@@ -69,6 +72,9 @@ const documents: Documents = {
     "\n  query WorkflowWithRuns($id: ID!, $first: Int, $after: String) {\n    workflow(id: $id) {\n      id\n      version\n      runs(first: $first, after: $after) {\n        edges { node { id workflowVersion } }\n        pageInfo { hasNextPage endCursor }\n      }\n    }\n  }\n": types.WorkflowWithRunsDocument,
     "\n  query WorkflowsPage($first: Int, $after: String) {\n    workflows(first: $first, after: $after) {\n      edges { cursor node { id name } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.WorkflowsPageDocument,
     "\n  query Health {\n    nodeTypes { type }\n  }\n": types.HealthDocument,
+    "\n  query TotalCounts($workflowId: ID, $status: RunStatus, $first: Int, $after: String) {\n    workflows(first: $first) { totalCount edges { node { id } } }\n    runs(workflowId: $workflowId, status: $status, first: $first, after: $after) {\n      totalCount\n      edges { node { id } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.TotalCountsDocument,
+    "\n  query WorkflowRunCount($id: ID!, $first: Int) {\n    workflow(id: $id) { runs(first: $first) { totalCount edges { node { id } } } }\n  }\n": types.WorkflowRunCountDocument,
+    "\n  query RunsWithoutCount($first: Int) {\n    workflows(first: $first) { edges { node { id runs(first: $first) { edges { node { id } } } } } }\n    runs(first: $first) { edges { node { id status } } }\n  }\n": types.RunsWithoutCountDocument,
     "\n  query ValidateWorkflow($definition: WorkflowDefinitionInput!) {\n    validateWorkflow(definition: $definition) { valid issues { path nodeId message } }\n  }\n": types.ValidateWorkflowDocument,
     "\n  mutation UpdateWorkflow($id: ID!, $input: UpdateWorkflowInput!) {\n    updateWorkflow(id: $id, input: $input) {\n      __typename\n      ... on Workflow { id version definition }\n      ... on ValidationError { message issues { path nodeId message } }\n      ... on Error { message }\n    }\n  }\n": types.UpdateWorkflowDocument,
     "\n  query NodeTypes {\n    nodeTypes { type description paramsSchema handles dynamicHandles }\n  }\n": types.NodeTypesDocument,
@@ -180,6 +186,18 @@ export function graphql(source: "\n  query WorkflowsPage($first: Int, $after: St
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query Health {\n    nodeTypes { type }\n  }\n"): (typeof documents)["\n  query Health {\n    nodeTypes { type }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TotalCounts($workflowId: ID, $status: RunStatus, $first: Int, $after: String) {\n    workflows(first: $first) { totalCount edges { node { id } } }\n    runs(workflowId: $workflowId, status: $status, first: $first, after: $after) {\n      totalCount\n      edges { node { id } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"): (typeof documents)["\n  query TotalCounts($workflowId: ID, $status: RunStatus, $first: Int, $after: String) {\n    workflows(first: $first) { totalCount edges { node { id } } }\n    runs(workflowId: $workflowId, status: $status, first: $first, after: $after) {\n      totalCount\n      edges { node { id } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query WorkflowRunCount($id: ID!, $first: Int) {\n    workflow(id: $id) { runs(first: $first) { totalCount edges { node { id } } } }\n  }\n"): (typeof documents)["\n  query WorkflowRunCount($id: ID!, $first: Int) {\n    workflow(id: $id) { runs(first: $first) { totalCount edges { node { id } } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query RunsWithoutCount($first: Int) {\n    workflows(first: $first) { edges { node { id runs(first: $first) { edges { node { id } } } } } }\n    runs(first: $first) { edges { node { id status } } }\n  }\n"): (typeof documents)["\n  query RunsWithoutCount($first: Int) {\n    workflows(first: $first) { edges { node { id runs(first: $first) { edges { node { id } } } } } }\n    runs(first: $first) { edges { node { id status } } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
