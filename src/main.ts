@@ -39,7 +39,20 @@ async function main(): Promise<void> {
   const database = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, applicationName: `braid:${processId}` });
   await migrateDb(database);
   const server = buildServer({ config, database, processId, logger });
-  const started = await server.start(config.port, config.host);
+  let started;
+  try {
+    started = await server.start(config.port, config.host);
+  } catch (error) {
+    const refusal = listenRefusal(error, config);
+    if (!refusal) throw error;
+    // One line a person can act on, not a stack: the usual mistake is a second server on the port.
+    console.error(`braid: ${refusal}`);
+    await Promise.race([
+      server.stop().then(() => database.close()).then(() => lock?.release()),
+      new Promise((resolve) => setTimeout(resolve, 5000).unref()),
+    ]).catch((cleanup: unknown) => logger.debug({ err: cleanup }, 'cleaning up after the refused start failed'));
+    process.exit(1);
+  }
 
   const base = started.url.replace(/\/graphql$/, '');
   logger.info(
@@ -81,6 +94,16 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+/** Why the port could not be listened on, in a sentence naming what to change; undefined for other errors. */
+function listenRefusal(error: unknown, config: Config): string | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const where = `port ${config.port} on ${config.host}`;
+  if (code === 'EADDRINUSE') return `${where} is already in use; set PORT to another port (or stop the process using it)`;
+  if (code === 'EACCES') return `not allowed to listen on ${where}; set PORT to a port above 1023`;
+  if (code === 'EADDRNOTAVAIL') return `cannot listen on ${config.host}: not an address of this machine; set HOST to one`;
+  return undefined;
 }
 
 main().catch((error: unknown) => {
