@@ -48,7 +48,9 @@ export function benchEnv(spec: DatabaseSpec): Record<string, string> {
 
 /** Opens the database, migrates it and starts the server in this process. */
 export async function startServer(env: Record<string, string>, deps: BenchDeps = {}): Promise<BenchServer> {
-  const config = loadConfig(env);
+  // Quiet (warnings and errors only) unless LOG_LEVEL says otherwise. Not in benchEnv: servers spawned
+  // as `src/main.ts` (bench/main-process.ts) are found by their info lines.
+  const config = loadConfig({ LOG_LEVEL: process.env.LOG_LEVEL || 'warn', ...env });
   const database = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await migrateDb(database);
   const server = buildServer({ config, database, ...deps });

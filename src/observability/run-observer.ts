@@ -1,5 +1,6 @@
-// What the server records of each run and step: a log line when a run starts and when it ends, the run
-// counters, and each settled step's duration (read from the commits the store made).
+// What the server records of each run and step: a log line when a run starts (or goes on here after
+// another process) and when it ends, the run counters, and each settled step's duration (read from the
+// commits the store made).
 import type { RunCommit } from '../engine/index.js';
 import type { RunObserver } from '../runs/run-service.js';
 import type { Logger } from './logger.js';
@@ -11,6 +12,9 @@ export function createRunObserver(logger: Logger, metrics: Metrics): RunObserver
     started(run) {
       metrics.runStarted();
       logger.info({ runId: run.id, workflowId: run.workflowId, workflowVersion: run.workflowVersion, status: run.status }, 'run started');
+    },
+    tookOver(run) {
+      logger.info({ runId: run.id, workflowId: run.workflowId, workflowVersion: run.workflowVersion, status: run.status }, 'run taken over');
     },
     finished(run) {
       metrics.runFinished(run.status);

@@ -41,6 +41,8 @@ export interface RunObserver {
   started(run: RunRow): void;
   /** The run's final state was stored by this process. */
   finished(run: RunRow): void;
+  /** A run that was RUNNING on another process (gone, or hung) goes on here. */
+  tookOver?(run: RunRow): void;
 }
 
 export function createRunDriver(deps: {
@@ -179,6 +181,8 @@ export function createRunDriver(deps: {
         // A run whose last stored status is RUNNING was driven by a process that is gone.
         const restored = restoredRun(run, states.get(run.id)!, run.status === 'RUNNING' ? 'RUN_RESUMED' : null);
         await drive(run, run.epoch, restored);
+        // Its status stays RUNNING, so no `started`: say where it went on, as a fresh start does.
+        if (run.status === 'RUNNING' && live.has(run.id)) deps.observer?.tookOver?.(run);
       }
     },
     async cancel(runId, reason) {

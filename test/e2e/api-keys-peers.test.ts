@@ -6,6 +6,7 @@ import WebSocket from 'ws';
 import { openDb, type Database } from '../../src/db/client.js';
 import { buildServer, type BraidServer } from '../../src/server.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { quietLogger } from '../helpers/quiet-logger.js';
 
 const organizationQuery = '{ organization { id } }';
 
@@ -19,7 +20,7 @@ describe.skipIf(!process.env.DATABASE_URL)('revocation across servers on one Pos
     a = await startTestServer();
     // Server B: its own connections (and its own LISTEN session) to the same database.
     bDatabase = await openDb({ databaseUrl: a.database.url!, dataDir: 'memory://', maxConnections: 4 });
-    b = buildServer({ config: a.config, database: bDatabase });
+    b = buildServer({ config: a.config, database: bDatabase, logger: quietLogger() });
     const started = await b.start(0, '127.0.0.1');
     bUrl = `http://127.0.0.1:${started.port}/graphql`;
   });

@@ -10,6 +10,7 @@ import { migrateDb } from '../../src/db/migrate.js';
 import { buildServer } from '../../src/server.js';
 import { pgliteTemplate } from '../helpers/db.js';
 import { postGraphql as post } from '../helpers/graphql-post.js';
+import { quietLogger } from '../helpers/quiet-logger.js';
 
 let dir: string;
 let starts = 0;
@@ -28,7 +29,7 @@ async function devStart<T>(use: (url: string, key: string) => Promise<T>): Promi
   const template = starts++ === 0 ? { loadDataDir: await pgliteTemplate() } : {};
   const database = await openDb({ dataDir: dir, ...template });
   await migrateDb(database);
-  const server = buildServer({ config: loadConfig({ PORT: '0', DATA_DIR: dir, SHUTDOWN_GRACE_MS: '0' }), database });
+  const server = buildServer({ config: loadConfig({ PORT: '0', DATA_DIR: dir, SHUTDOWN_GRACE_MS: '0' }), database, logger: quietLogger() });
   try {
     const started = await server.start(0);
     return await use(started.url, started.devApiKey!);

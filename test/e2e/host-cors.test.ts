@@ -10,6 +10,7 @@ import { isLoopbackHost } from '../../src/origin-policy.js';
 import { buildServer, type BraidServer } from '../../src/server.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { quietLogger } from '../helpers/quiet-logger.js';
 
 const appOrigin = 'https://app.example';
 
@@ -101,7 +102,7 @@ describe('dev mode (no ADMIN_TOKEN)', () => {
     database = await createTestDatabase();
     const config = { ...loadConfig({ PORT: '0', DATA_DIR: 'memory://' }), corsOrigins: [appOrigin] };
     expect(config.host).toBe('127.0.0.1');
-    server = buildServer({ config, database });
+    server = buildServer({ config, database, logger: quietLogger() });
     const started = await server.start(0);
     expect(started.url).toBe(`http://127.0.0.1:${started.port}/graphql`);
     port = started.port;

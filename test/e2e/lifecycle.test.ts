@@ -2,18 +2,21 @@
 // crashed process left behind are taken over on start; dev mode; health; a bad environment stops main.
 import { execFile } from 'node:child_process';
 import { eq } from 'drizzle-orm';
+import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { loadConfig, type Config } from '../../src/config.js';
 import { branches, runEvents, runs, steps } from '../../src/db/schema.js';
+import { createLogger } from '../../src/observability/logger.js';
 import { buildServer, type BraidServer } from '../../src/server.js';
 import { graphql } from '../gql/index.js';
 import { GetRun, createWorkflow, startRun, watchRun } from '../helpers/operations.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { adminToken, startTestServer, type TestServer } from '../helpers/server.js';
 import { postGraphql as post } from '../helpers/graphql-post.js';
+import { quietLogger } from '../helpers/quiet-logger.js';
 
 const Organization = graphql(`
   query Organization {
@@ -38,6 +41,7 @@ async function serverOn(config: Partial<Config> = {}) {
   const server = buildServer({
     config: { ...loadConfig({ ADMIN_TOKEN: adminToken, HTTP_ALLOW_PRIVATE: 'true' }), ...config },
     database,
+    logger: quietLogger(),
   });
   const started = await server.start(0, '127.0.0.1');
   return { server, started, url: `http://127.0.0.1:${started.port}/graphql` };
@@ -196,8 +200,15 @@ describe('shutdown and restart', () => {
       { runId, seq: 4, type: 'NODE_STARTED', at, nodeId: 'a', branch: 'main', status: 'RUNNING', attempt: 1 },
     ]);
 
-    // A new process starts over the same database.
-    const restarted = buildServer({ config: t.config, database: t.database });
+    // A new process starts over the same database; its log lines are read.
+    const lines: { msg: string; runId?: string }[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split('\n')) if (line !== '') lines.push(JSON.parse(line));
+        done();
+      },
+    });
+    const restarted = buildServer({ config: t.config, database: t.database, logger: createLogger({ level: 'info', destination: sink }) });
     const { port } = await restarted.start(0, '127.0.0.1');
     try {
       // Watched on the server that drives it: two servers on one PGlite do not share live events.
@@ -216,6 +227,9 @@ describe('shutdown and restart', () => {
       expect(run.data?.run).toMatchObject({ status: 'SUCCEEDED', output: { a: { n: 1 } } });
       expect(run.data?.run?.steps.find((s) => s.nodeId === 'a')).toMatchObject({ status: 'SUCCEEDED', attempt: 1 });
       expect(run.data?.run?.branches).toEqual([expect.objectContaining({ status: 'SUCCEEDED', nodeIds: ['t', 'a'] })]);
+      // The operator sees where the run went on, as for a fresh start, then its end.
+      expect(lines.filter((line) => line.runId === runId).map((line) => line.msg)).toEqual(['run taken over', 'run finished']);
+      expect(lines.find((line) => line.msg === 'run taken over')).toMatchObject({ runId, workflowId, status: 'RUNNING' });
     } finally {
       await restarted.stop();
     }

@@ -13,6 +13,7 @@ import { buildServer, type BraidServer, type ServerDeps } from '../../src/server
 import { createControlledNodes } from '../helpers/controlled-nodes.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { postGraphql } from '../helpers/graphql-post.js';
+import { quietLogger } from '../helpers/quiet-logger.js';
 
 const adminToken = 'live-groups-admin-token-0123456789';
 const nodes = createControlledNodes();
@@ -29,7 +30,7 @@ interface Running {
 }
 
 async function start(liveDelivery: ServerDeps['liveDelivery']): Promise<Running> {
-  const server = buildServer({ config, database, registry, liveDelivery });
+  const server = buildServer({ config, database, registry, liveDelivery, logger: quietLogger() });
   const { port } = await server.start(0, '127.0.0.1');
   return { server, url: `http://127.0.0.1:${port}/graphql`, clients: [] };
 }

@@ -11,6 +11,7 @@ import { buildServer, type BraidServer } from '../../src/server.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { createWorkflow, startRun } from '../helpers/operations.js';
 import { adminToken, startTestServer, type Feed, type TestServer } from '../helpers/server.js';
+import { quietLogger } from '../helpers/quiet-logger.js';
 
 const NodeTypes = 'query NodeTypes { nodeTypes { type } }';
 const Workflows = 'query Workflows { workflows(first: 50) { edges { node { id name } } } }';
@@ -412,7 +413,7 @@ describe.skipIf(!process.env.DATABASE_URL)('on PostgreSQL, two servers on one da
   async function startPair(limit: number) {
     const config = loadConfig({ ADMIN_TOKEN: adminToken, PORT: '0', RATE_LIMIT_PER_SECOND: String(limit) });
     for (const db of [database, second]) {
-      const server = buildServer({ config, database: db, ...wide });
+      const server = buildServer({ config, database: db, logger: quietLogger(), ...wide });
       const { url } = await server.start(0, '127.0.0.1');
       servers.push({ server, url });
     }

@@ -19,6 +19,7 @@ import { ensureSecretsKey } from '../../src/secrets-key.js';
 import { buildServer, type StartedServer } from '../../src/server.js';
 import { pgliteTemplate } from '../helpers/db.js';
 import { postGraphql as post } from '../helpers/graphql-post.js';
+import { quietLogger } from '../helpers/quiet-logger.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 let dir: string;
@@ -47,7 +48,7 @@ async function devStart<T>(use: (s: DevStart) => Promise<T>): Promise<T> {
   const template = starts++ === 0 ? { loadDataDir: await pgliteTemplate() } : {};
   const database = await openDb({ dataDir: dir, ...template });
   await migrateDb(database);
-  const server = buildServer({ config: loadConfig({ PORT: '0', DATA_DIR: dir, SHUTDOWN_GRACE_MS: '0' }), database });
+  const server = buildServer({ config: loadConfig({ PORT: '0', DATA_DIR: dir, SHUTDOWN_GRACE_MS: '0' }), database, logger: quietLogger() });
   try {
     const started = await server.start(0);
     const key = started.devApiKey!;

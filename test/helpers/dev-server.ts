@@ -8,6 +8,7 @@ import { openDb } from '../../src/db/client.js';
 import { migrateDb } from '../../src/db/migrate.js';
 import { buildServer } from '../../src/server.js';
 import { pgliteTemplate } from './db.js';
+import { quietLogger } from './quiet-logger.js';
 
 export interface DevServer {
   /** e.g. http://127.0.0.1:1234 (no path). */
@@ -25,6 +26,7 @@ export async function startDevServer(env: Record<string, string> = {}): Promise<
   const server = buildServer({
     config: loadConfig({ PORT: '0', DATA_DIR: dir, SHUTDOWN_GRACE_MS: '0', HTTP_ALLOW_PRIVATE: 'true', SHED_EVENT_LOOP_DELAY_MS: '0', ...env }),
     database,
+    logger: quietLogger(),
   });
   const started = await server.start(0, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${started.port}`;
