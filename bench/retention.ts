@@ -87,6 +87,7 @@ async function window(api: Api, watcher: RunWatcher, workflowId: string, done: (
       while (!done()) ids.push(await api.startRun(workflowId, { i: ids.length }));
     }),
   );
+  if (ids.length === 0) throw new Error('no run was started in the window');
   const finals = await Promise.all(ids.map((id) => watcher.waitFor(id, 120_000)));
   const seconds = (Math.max(...finals.map((run) => run.receivedAt)) - t0) / 1000;
   sampling = false;
@@ -120,7 +121,8 @@ async function side(spec: DatabaseSpec & { dataDir?: string }, hours: number, se
         checking = true;
         void metric(api, 'braid_runs_deleted_total').then((n) => ((deleted = n), (checking = false)));
       }
-      return deleted >= backlogRuns || performance.now() - started > 60_000;
+      const elapsed = performance.now() - started;
+      return (deleted >= backlogRuns && elapsed > 1000) || elapsed > 60_000;
     };
     const measured = await window(api, watcher, workflowId, done);
     const stored = await metric(api, 'braid_runs_stored');
@@ -155,8 +157,7 @@ async function postgresSides() {
   return withDatabase('postgres', (sweptSpec) =>
     withDatabase('postgres', async (keptSpec) => {
       if (sweptSpec.driver !== 'postgres' || keptSpec.driver !== 'postgres') throw new Error('expected PostgreSQL');
-      await fillBacklog({ url: sweptSpec.url });
-      await fillBacklog({ url: keptSpec.url });
+      await Promise.all([fillBacklog({ url: sweptSpec.url }), fillBacklog({ url: keptSpec.url })]);
       const sweepSide = await side(sweptSpec, 720, undefined);
       const keepSide = await side(keptSpec, 0, sweepSide.seconds);
       return { sweepSide, keepSide };
