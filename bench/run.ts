@@ -1,6 +1,7 @@
 // `npm run bench [-- name…]`: runs the named benchmarks (all by default) and prints their tables.
 import { benchChain, benchFan } from './chain-fan.js';
 import { benchEngine } from './engine.js';
+import { benchFairness } from './fairness.js';
 import { benchRecovery } from './recovery.js';
 import { benchRetention } from './retention.js';
 import { benchRunStore } from './run-store.js';
@@ -27,6 +28,7 @@ const benchmarks: Record<string, () => Promise<Section & { more?: Section[] }>> 
   scale: benchScale,
   recovery: benchRecovery,
   retention: benchRetention,
+  fairness: benchFairness,
 };
 
 const chosen = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));

@@ -1,6 +1,8 @@
 // Which runs this process takes: the unfinished runs nobody holds, claimed in batches up to the
-// process's capacity — at start (in the background, after listen), when woken (a NOTIFY, a slot that
-// freed) and on a timer, so a run whose owner died is taken over within RUN_LEASE_MS + ~1 s.
+// process's capacity in the fair-share order and within the run limits (db/queries/fair-queue.ts) — at
+// start (in the background, after listen), when woken (a NOTIFY, a slot that freed) and on a timer, so
+// a run whose owner died is taken over within RUN_LEASE_MS + ~1 s, and one a limit held back starts
+// within a second of a slot freeing even when no wake reached this process.
 import type { Database } from '../db/client.js';
 import { claimRuns } from '../db/queries/leases.js';
 import type { RunRow } from '../db/schema.js';
@@ -13,15 +15,24 @@ export interface Dispatcher {
   wake(): void;
   /** Stops claiming; resolves once a claim in progress handed its runs over. */
   stop(): Promise<void>;
+  /**
+   * Runs may wait that this process could claim: its last sweep ran out of room (free() was 0, or a
+   * batch came back full). New runs then queue behind them instead of starting at once.
+   */
+  readonly backlogged: boolean;
+  /** The last claim saw waiting runs that a run limit holds back: a slot that frees should wake a claim. */
+  readonly limitsHolding: boolean;
 }
 
 const batchSize = 200;
+/** While a limit holds runs back, a sweep at least this often (also without other processes). */
+const heldPollMs = 1000;
 
 export function createDispatcher(options: {
   database: Database;
   owner: string;
   leaseMs: number;
-  /** How many more runs this process may take now. */
+  /** How many more runs this process may take now (0: none, e.g. while it sheds load or drains). */
   free(): number;
   /** Takes claimed runs over (their rows as claimed, with the new epoch). */
   take(runs: RunRow[]): Promise<void>;
@@ -33,12 +44,15 @@ export function createDispatcher(options: {
   beforePoll?: () => Promise<unknown>;
   log: Log;
 }): Dispatcher {
+  const shared = options.database.driver === 'postgres';
   let stopped = false;
   let running: Promise<void> | undefined;
   let again = false;
   let first = options.takeAllAtStart;
   let timer: NodeJS.Timeout | undefined;
   let polling = false;
+  let backlogged = false;
+  let holding = false;
 
   async function sweep(): Promise<void> {
     if (polling && options.beforePoll) await options.beforePoll();
@@ -46,13 +60,33 @@ export function createDispatcher(options: {
     do {
       again = false;
       for (;;) {
+        if (stopped) return;
         const limit = Math.min(batchSize, options.free());
-        if (stopped || limit <= 0) break;
-        const claimed = await claimRuns(options.database.db, { owner: options.owner, leaseMs: options.leaseMs, limit, all: first });
-        if (claimed.length > 0) await options.take(claimed);
-        if (claimed.length < limit) break;
+        if (limit <= 0) {
+          backlogged = true;
+          break;
+        }
+        const claim = await claimRuns(options.database.db, {
+          owner: options.owner,
+          leaseMs: options.leaseMs,
+          limit,
+          all: first,
+          shared,
+        });
+        if (claim.busy) {
+          // Another process is claiming: look again once it is done.
+          setTimeout(wake, 10 + Math.random() * 40).unref();
+          return;
+        }
+        holding = claim.holding;
+        first = false;
+        if (claim.runs.length > 0) await options.take(claim.runs);
+        if (claim.runs.length < limit) {
+          backlogged = false;
+          break;
+        }
+        backlogged = true;
       }
-      first = false;
     } while (again && !stopped);
   }
 
@@ -70,21 +104,25 @@ export function createDispatcher(options: {
   return {
     start() {
       wake();
-      const first = running ?? Promise.resolve();
-      if (options.pollMs > 0) {
-        timer = setInterval(() => {
-          polling = true;
-          wake();
-        }, options.pollMs);
-        timer.unref();
-      }
-      return first;
+      const started = running ?? Promise.resolve();
+      timer = setInterval(() => {
+        if (options.pollMs > 0) polling = true;
+        if (options.pollMs > 0 || holding) wake();
+      }, options.pollMs > 0 ? options.pollMs : heldPollMs);
+      timer.unref();
+      return started;
     },
     wake,
     async stop() {
       stopped = true;
       clearInterval(timer);
       await running;
+    },
+    get backlogged() {
+      return backlogged;
+    },
+    get limitsHolding() {
+      return holding;
     },
   };
 }

@@ -1,6 +1,7 @@
 // The application layer of runs: start, cancel, retry, and the process's share of the work (claims,
 // leases, take-over after a crash, drain on shutdown). Resolvers call it; it calls the engine and db/.
 import { randomBytes } from 'node:crypto';
+import { hasRunLimit } from '../db/queries/fair-queue.js';
 import { findRun, insertRun } from '../db/queries/runs.js';
 import { endExpiredOwnersSessions, requestCancel } from '../db/queries/leases.js';
 import { readRunStates } from '../db/queries/run-states.js';
@@ -39,7 +40,14 @@ export interface RunService {
   /** This process's id, as stored in `runs.owner` while it drives a run. */
   readonly processId: string;
   /** Starts a run of the workflow's current version; with a used idempotency key, returns that run. */
-  start(options: { organizationId: string; workflow: WorkflowRow; input: unknown; idempotencyKey: string | null }): Promise<RunRow>;
+  start(options: {
+    organizationId: string;
+    workflow: WorkflowRow;
+    input: unknown;
+    idempotencyKey: string | null;
+    /** Among runs waiting for a slot, higher starts first (default 0). */
+    priority?: number;
+  }): Promise<RunRow>;
   /** Cancels the run (whichever process drives it) and returns it once final; null when not in the organization. */
   cancel(organizationId: string, runId: string): Promise<RunRow | null>;
   /** Runs a FAILED or CANCELLED run again from where it stopped; null when not in the organization. */
@@ -54,6 +62,8 @@ export interface RunService {
   wake(): void;
   /** The names of the secrets `run` uses (those its workflow version references), sorted. */
   secretsUsed(run: RunRow): Promise<readonly string[]>;
+  /** An organization's run limit changed: runs it held back may start (here or on another process). */
+  limitsChanged(): Promise<void>;
 }
 
 export interface RunServiceOptions {
@@ -128,11 +138,13 @@ export function createRunService(options: RunServiceOptions): RunService {
     pubsub,
     log,
     observer: options.observer,
-    // A claim costs a statement: only when runs may wait for room (on PostgreSQL the poll also finds them).
+    // A claim costs a statement: only when runs may wait for room or for a limit's slot (on PostgreSQL
+    // the poll also finds them). A slot this process cannot fill itself is offered to the others.
     onRunLeft: () => {
-      if (!backlog) return;
+      if (!backlog && !dispatcher.backlogged && !dispatcher.limitsHolding) return;
       backlog = false;
       dispatcher.wake();
+      if (shared && dispatcher.limitsHolding && !hasRoom()) void wakeOthers();
     },
     engine: (onCommitted) =>
       options.createEngine({
@@ -169,8 +181,16 @@ export function createRunService(options: RunServiceOptions): RunService {
   /** Slots promised to startRun calls whose insert is still on its way (driver.size counts them only once driven). */
   let reserved = 0;
   const inUse = () => driver.size + reserved;
-  /** Takes a slot at once, before the insert is awaited: concurrent startRuns must not all see room. */
-  const claimFor = () => {
+  const hasRoom = () => accepting && !options.shedding?.() && inUse() < options.capacity;
+  const wakeOthers = () =>
+    feed.wakeOthers().catch((error: unknown) => log('waking the other processes failed', { error: String(error) }));
+  /**
+   * Takes a slot at once, before the insert is awaited: concurrent startRuns must not all see room.
+   * None for a run a limit may hold back (a workflow maxConcurrentRuns), nor while runs wait for room:
+   * those go through the claim query, which keeps the order and the limits.
+   */
+  const claimFor = (limited = false) => {
+    if (limited || dispatcher.backlogged) return undefined;
     if (accepting && !options.shedding?.() && inUse() < options.capacity) {
       reserved++;
       return { owner: processId, leaseMs };
@@ -196,23 +216,27 @@ export function createRunService(options: RunServiceOptions): RunService {
       }
     },
 
-    async start({ organizationId, workflow, input, idempotencyKey }) {
+    async start({ organizationId, workflow, input, idempotencyKey, priority = 0 }) {
       if (!accepting) throw new UnavailableError();
       // Compiled before anything is written: a definition that no longer compiles stores nothing.
       const graph = await options.graphs.get(workflow.id, workflow.version);
       // An input holding a secret's value is stored redacted, as the run will see it.
       if (graph.secrets.length > 0) input = await redactedInput(await options.secrets(organizationId, graph.secrets), input);
-      const claim = claimFor();
+      const claim = claimFor(graph.settings.maxConcurrentRuns !== undefined);
       try {
         const { run, created } = await insertRun(
           db,
-          { organizationId, workflowId: workflow.id, workflowVersion: workflow.version, input: input ?? null, idempotencyKey },
+          { organizationId, workflowId: workflow.id, workflowVersion: workflow.version, input: input ?? null, idempotencyKey, priority },
           claim,
         );
         if (!created) return run;
         driver.publishRun(run);
-        if (claim) await driver.drive(run, run.epoch);
-        else await feed.wakeOthers();
+        // The insert leaves the run unclaimed when the organization has a limit: the claim query decides.
+        if (claim && run.owner === processId) await driver.drive(run, run.epoch);
+        else {
+          dispatcher.wake();
+          if (!hasRoom()) await feed.wakeOthers();
+        }
         return run;
       } finally {
         if (claim) reserved--;
@@ -244,20 +268,33 @@ export function createRunService(options: RunServiceOptions): RunService {
       await driver.settled(runId);
       const graph = await options.graphs.get(run.workflowId, run.workflowVersion);
       const statuses = new Map((await readSteps(database, runId)).map((step) => [step.nodeId, step.status]));
-      const claim = claimFor();
-      const { run: reopened, event } = await reopenRun(db, {
-        organizationId,
-        runId,
-        retries: run.retries,
-        resetNodeIds: stepsToRetry(graph, (nodeId) => statuses.get(nodeId)),
-        ...(claim ? { claim } : {}),
-      });
-      driver.publishRun(reopened, [event]);
-      if (claim) {
-        const states = await readRunStates(db, [runId]);
-        await driver.drive(reopened, reopened.epoch, restoredRun(reopened, states.get(runId)!, null));
-      } else await feed.wakeOthers();
-      return reopened;
+      const claim = claimFor(await hasRunLimit(db, organizationId, run.workflowId));
+      try {
+        const { run: reopened, event } = await reopenRun(db, {
+          organizationId,
+          runId,
+          retries: run.retries,
+          resetNodeIds: stepsToRetry(graph, (nodeId) => statuses.get(nodeId)),
+          ...(claim ? { claim } : {}),
+        });
+        driver.publishRun(reopened, [event]);
+        if (claim) {
+          const states = await readRunStates(db, [runId]);
+          await driver.drive(reopened, reopened.epoch, restoredRun(reopened, states.get(runId)!, null));
+        } else {
+          dispatcher.wake();
+          if (!hasRoom()) await feed.wakeOthers();
+        }
+        return reopened;
+      } finally {
+        // The slot is the driven run's from now on (driver.size), or was never used.
+        if (claim) reserved--;
+      }
+    },
+
+    async limitsChanged() {
+      dispatcher.wake();
+      if (shared) await wakeOthers();
     },
 
     async open() {

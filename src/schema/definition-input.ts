@@ -61,6 +61,7 @@ export const WorkflowSettingsInput = builder.inputType('WorkflowSettingsInput', 
     maxConcurrency: t.int(),
     errorStrategy: t.field({ type: ErrorStrategyEnum }),
     timeoutMs: t.int(),
+    maxConcurrentRuns: t.int({ description: 'Most runs of the workflow running at once, across every process; unset: unlimited.' }),
   }),
 });
 

@@ -10,6 +10,7 @@ import './api-key.js';
 import './secret.js';
 import './workflow.js';
 import './run.js';
+import './run-waiting.js';
 import './run-secrets.js';
 import './step.js';
 import './branch.js';

@@ -123,6 +123,7 @@ builder.mutationFields((t) => ({
       workflowId: t.arg.id({ required: true }),
       input: t.arg({ type: 'JSON' }),
       idempotencyKey: t.arg.string(),
+      priority: t.arg.int({ description: 'Among runs waiting for a slot (a run limit), higher starts first; default 0.' }),
     },
     resolve: async (_root, args, context) => {
       const organizationId = organizationOf(context);
@@ -137,7 +138,8 @@ builder.mutationFields((t) => ({
       if (!workflow) throw new NotFoundError('workflow', String(args.workflowId));
       try {
         const input = args.input ?? null;
-        return await context.services.runs.start({ organizationId, workflow, input, idempotencyKey: key });
+        const priority = args.priority ?? 0;
+        return await context.services.runs.start({ organizationId, workflow, input, idempotencyKey: key, priority });
       } catch (error) {
         throw expectedFailure(error);
       }

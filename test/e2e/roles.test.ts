@@ -85,6 +85,13 @@ const matrix: Record<string, Entry> = {
     variables: async () => ({ name: `roles-org-${++counter}-${process.pid}` }),
     success: 'CreateOrganizationPayload',
   },
+  updateOrganizationLimits: {
+    allowed: 'ADMIN',
+    document: mutation('updateOrganizationLimits', 'input: $input', '$input: OrganizationLimitsInput!'),
+    // A new value each time, so that a success changes what is stored; high enough to hold no run back.
+    variables: async () => ({ input: { maxConcurrentRuns: 100_000 + ++counter } }),
+    success: 'Organization',
+  },
   createApiKey: {
     allowed: 'ADMIN',
     document: mutation('createApiKey', 'name: $name, role: $role', '$name: String!, $role: Role!'),

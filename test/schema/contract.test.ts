@@ -29,7 +29,10 @@ it('has the queries, mutations and subscriptions of the contract', () => {
   expect(signature(mutation.createApiKey)).toBe('name: String!, role: Role! -> CreateApiKeyResult!');
   expect(signature(mutation.createWorkflow)).toBe('input: CreateWorkflowInput! -> CreateWorkflowResult!');
   expect(signature(mutation.updateWorkflow)).toBe('id: ID!, input: UpdateWorkflowInput! -> UpdateWorkflowResult!');
-  expect(signature(mutation.startRun)).toBe('workflowId: ID!, input: JSON, idempotencyKey: String -> StartRunResult!');
+  expect(signature(mutation.startRun)).toBe(
+    'workflowId: ID!, input: JSON, idempotencyKey: String, priority: Int -> StartRunResult!',
+  );
+  expect(signature(mutation.updateOrganizationLimits)).toBe('input: OrganizationLimitsInput! -> UpdateOrganizationLimitsResult!');
   expect(signature(mutation.cancelRun)).toBe('id: ID! -> CancelRunResult!');
   expect(signature(mutation.retryRun)).toBe('id: ID! -> RetryRunResult!');
 
@@ -47,6 +50,7 @@ it('returns result unions of the success object and errors implementing Error', 
   expect(members('CreateOrganizationResult')).toContain('CreateOrganizationPayload');
   expect(members('CreateApiKeyResult')).toContain('CreateApiKeyPayload');
   expect(members('CreateWorkflowResult')).toEqual(expect.arrayContaining(['Workflow', 'ValidationError']));
+  expect(members('UpdateOrganizationLimitsResult')).toEqual(expect.arrayContaining(['Organization', 'ValidationError']));
   expect(members('UpdateWorkflowResult')).toEqual(expect.arrayContaining(['Workflow', 'ValidationError', 'NotFoundError']));
   expect(members('StartRunResult')).toEqual(expect.arrayContaining(['Run', 'NotFoundError']));
   expect(members('CancelRunResult')).toEqual(expect.arrayContaining(['Run', 'NotFoundError']));

@@ -1,8 +1,10 @@
-// Run ownership: claims with FOR UPDATE SKIP LOCKED that bump the epoch, renewals and releases of the
-// leases a process holds, all set-based (one statement for many runs), on the database's own clock.
-import { and, asc, eq, inArray, isNull, lt, ne, or, sql } from 'drizzle-orm';
+// Run ownership: fair claims (fair-queue.ts) with FOR UPDATE SKIP LOCKED that bump the epoch, renewals
+// and releases of the leases a process holds, all set-based (one statement for many runs), on the
+// database's own clock.
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { rowsOf, type Db } from '../client.js';
 import { runs, type RunRow } from '../schema.js';
+import { pickWaitingRuns, waitingRuns } from './fair-queue.js';
 
 /** A run a process holds: the epoch its claim gave it fences its writes. */
 export interface HeldLease {
@@ -13,30 +15,49 @@ export interface HeldLease {
 const unfinished = inArray(runs.status, ['QUEUED', 'RUNNING']);
 const leaseUntil = (leaseMs: number) => sql`now() + ${leaseMs} * interval '1 millisecond'`;
 
+/** What a claim took, and whether a limit holds any waiting run back. */
+export interface Claim {
+  runs: RunRow[];
+  holding: boolean;
+  /** Another process was claiming (PostgreSQL): nothing was looked at, try again shortly. */
+  busy: boolean;
+}
+
+// The key of the advisory lock that makes claims take turns across processes sharing a PostgreSQL.
+const claimLock = sql`pg_try_advisory_xact_lock(1651665257, 6)`;
+
 /**
- * Claims up to `limit` unfinished runs nobody holds (no owner, or a lease that expired), oldest first,
- * for `owner` for `leaseMs`; each claim bumps the run's epoch. `all` also takes runs another owner's
- * lease still holds: for a single-process database after a restart, where any other owner is dead.
+ * Claims up to `limit` unfinished runs nobody holds (no owner, or a lease that expired) for `owner` for
+ * `leaseMs`, in the fair-share order and within the organizations' and workflows' maxConcurrentRuns
+ * (pickWaitingRuns); each claim bumps the run's epoch. `all` also takes runs another owner's lease
+ * still holds: for a single-process database after a restart, where any other owner is dead. `shared`
+ * (PostgreSQL): claims of all processes take turns under one transaction-level advisory lock, so the
+ * counts a claim reads are the ones it commits against; a claim that finds it taken returns `busy`.
  */
 export async function claimRuns(
   db: Db,
-  options: { owner: string; leaseMs: number; limit: number; all?: boolean },
-): Promise<RunRow[]> {
-  if (options.limit <= 0) return [];
-  const expired = or(isNull(runs.owner), lt(runs.leaseUntil, sql`now()`));
-  const free = and(unfinished, options.all ? or(expired, ne(runs.owner, options.owner)) : expired);
-  const candidates = db
-    .select({ id: runs.id })
-    .from(runs)
-    .where(free)
-    .orderBy(asc(runs.createdAt), asc(runs.id))
-    .limit(options.limit)
-    .for('update', { skipLocked: true });
-  return db
-    .update(runs)
-    .set({ owner: options.owner, leaseUntil: leaseUntil(options.leaseMs), epoch: sql`${runs.epoch} + 1` })
-    .where(inArray(runs.id, candidates))
-    .returning();
+  options: { owner: string; leaseMs: number; limit: number; all?: boolean; shared?: boolean },
+): Promise<Claim> {
+  if (options.limit <= 0) return { runs: [], holding: false, busy: false };
+  const scope = { owner: options.owner, all: options.all ?? false };
+  return db.transaction(async (tx) => {
+    if (options.shared) {
+      const [lock] = rowsOf<{ locked: boolean }>(await tx.execute(sql`select ${claimLock} as locked`));
+      if (!lock?.locked) return { runs: [], holding: false, busy: true };
+    }
+    const { ids, holding } = await pickWaitingRuns(tx, scope, options.limit);
+    if (ids.length === 0) return { runs: [], holding, busy: false };
+    // Rows another statement locks (a cancel, a paused owner's commit) are left for the next claim.
+    const claimable = sql`select id from ${runs} where id in (select json_array_elements_text(${JSON.stringify(ids)}::json))
+      and ${waitingRuns(scope)} for update skip locked`;
+    const claimed = await tx
+      .update(runs)
+      .set({ owner: options.owner, leaseUntil: leaseUntil(options.leaseMs), epoch: sql`${runs.epoch} + 1` })
+      .where(sql`${runs.id} in (${claimable})`)
+      .returning();
+    const order = new Map(ids.map((id, i) => [id, i]));
+    return { runs: claimed.sort((a, b) => order.get(a.id)! - order.get(b.id)!), holding, busy: false };
+  });
 }
 
 /**

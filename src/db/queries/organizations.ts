@@ -1,4 +1,5 @@
-// Organizations: created with their first ADMIN key in one transaction; looked up by name for dev mode.
+// Organizations: created with their first ADMIN key in one transaction; looked up by name for dev mode;
+// their fair-share limits.
 import { eq } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { organizations, type ApiKeyRow, type OrganizationRow } from '../schema.js';
@@ -48,4 +49,27 @@ export async function ensureDevOrganization(
     const created = await insertApiKey(tx, organization.id, 'dev', 'ADMIN');
     return { organization, secret: created.secret, created: true };
   });
+}
+
+/** An organization's fair-share limits; null: unlimited. */
+export interface OrganizationLimits {
+  maxConcurrentRuns: number | null;
+  maxRunningNodes: number | null;
+}
+
+/**
+ * Sets the limits given in `patch` (a field left undefined stays as it is; null: unlimited) and
+ * returns the organization as stored; null when it is missing.
+ */
+export async function updateOrganizationLimits(
+  db: Db,
+  id: string,
+  patch: Partial<OrganizationLimits>,
+): Promise<OrganizationRow | null> {
+  const set: Partial<OrganizationLimits> = {};
+  if (patch.maxConcurrentRuns !== undefined) set.maxConcurrentRuns = patch.maxConcurrentRuns;
+  if (patch.maxRunningNodes !== undefined) set.maxRunningNodes = patch.maxRunningNodes;
+  if (Object.keys(set).length === 0) return findOrganization(db, id);
+  const [row] = await db.update(organizations).set(set).where(eq(organizations.id, id)).returning();
+  return row ?? null;
 }

@@ -2,7 +2,7 @@
 import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { preparedPer } from '../prepared.js';
-import { runs, runStatus, type RunRow } from '../schema.js';
+import { organizations, runs, runStatus, type RunRow } from '../schema.js';
 import { pageClauses, type PageRequest } from './cursor.js';
 import { isStorableText, newId } from './ids.js';
 
@@ -10,7 +10,8 @@ export type RunStatus = (typeof runStatus.enumValues)[number];
 
 const p = sql.placeholder;
 
-// The insert of every startRun, prepared: without a claim, and claimed by its process (epoch 1, the lease from now).
+// The insert of every startRun, prepared: without a claim, and claimed by its process (epoch 1, the
+// lease from now) unless the organization has a maxConcurrentRuns, read in the same statement.
 const insertStatements = preparedPer((db) => {
   const values = {
     id: p('id'),
@@ -21,16 +22,19 @@ const insertStatements = preparedPer((db) => {
     // Given as JSON text (null: SQL NULL, as an unprepared insert stores it).
     input: sql`${p('input')}::jsonb`,
     idempotencyKey: p('idempotencyKey'),
+    priority: p('priority'),
   };
+  const unlimited = (value: SQL) =>
+    sql`(select case when max_concurrent_runs is null then ${value} end from ${organizations} where id = ${p('organizationId')})`;
   return {
     unclaimed: db.insert(runs).values(values).onConflictDoNothing().returning().prepare('braid_insert_run'),
     claimed: db
       .insert(runs)
       .values({
         ...values,
-        owner: p('owner'),
-        leaseUntil: sql`now() + ${p('leaseMs')}::int * interval '1 millisecond'`,
-        epoch: 1,
+        owner: unlimited(sql`${p('owner')}::text`),
+        leaseUntil: unlimited(sql`now() + ${p('leaseMs')}::int * interval '1 millisecond'`),
+        epoch: sql`coalesce(${unlimited(sql`1`)}, 0)`,
       })
       .onConflictDoNothing()
       .returning()
@@ -50,14 +54,20 @@ export async function insertRun(
     workflowVersion: number;
     input: unknown;
     idempotencyKey: string | null;
+    /** Among runs waiting for a slot, higher starts first (default 0). */
+    priority?: number;
   },
-  /** The process that drives the run from the start, holding its lease (epoch 1); none leaves it to dispatch. */
+  /**
+   * The process that drives the run from the start, holding its lease (epoch 1), unless the
+   * organization has a run limit (then `owner` stays null: the claim query starts it); none leaves it to dispatch.
+   */
   claim?: { owner: string; leaseMs: number },
 ): Promise<{ run: RunRow; created: boolean }> {
   const insert = insertStatements(db)[claim ? 'claimed' : 'unclaimed'];
   const [inserted] = await insert.execute({
     id: newId('run'),
     ...values,
+    priority: values.priority ?? 0,
     input: values.input == null ? null : JSON.stringify(values.input),
     owner: claim?.owner ?? null,
     leaseMs: claim?.leaseMs ?? null,
