@@ -149,6 +149,23 @@ describe('retention sweep', () => {
     expect(await estimateStoredRuns(database)).toBe(before);
   });
 
+  it.runIf(process.env.DATABASE_URL)('PostgreSQL: a run another transaction holds (a retryRun reopening it) is skipped, not waited for, and deleted by a later sweep', async () => {
+    if (database.driver !== 'postgres') throw new Error('expected PostgreSQL');
+    const prefix = await runs(10, { finishedAt: ago(1000), status: 'FAILED' });
+    const holder = await database.client.reserve();
+    try {
+      await holder`begin`;
+      await holder`select id from runs where id = ${`${prefix}1`} for update`;
+      expect(await retention({ hours: 1 }).sweep()).toMatchObject({ deleted: 9 });
+      expect((await storedRows(database, `${prefix}1`)).runs).toBe(1);
+      await holder`commit`;
+    } finally {
+      holder.release();
+    }
+    expect(await retention({ hours: 1 }).sweep()).toMatchObject({ deleted: 1 });
+    expect(await storedRows(database, prefix)).toEqual(none);
+  });
+
   it.runIf(process.env.DATABASE_URL)('PostgreSQL: one process sweeps at a time; the other skips its sweep', async () => {
     const prefix = await runs(400, { finishedAt: ago(1000) });
     const held = deferred();
