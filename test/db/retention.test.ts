@@ -112,6 +112,28 @@ describe('retention sweep', () => {
     expect(await storedRows(database, backlog)).toEqual(none);
   });
 
+  it('once started, sweeps again soon while a backlog remains (not after the whole interval), then stops', async () => {
+    const prefix = await runs(250, { finishedAt: ago(1000) });
+    let total = 0;
+    const gone = deferred();
+    const sweeper = retention({
+      hours: 1,
+      batchSize: 100,
+      maxBatches: 1,
+      intervalMs: 3_600_000,
+      backlogIntervalMs: 1,
+      onDeleted: (count) => {
+        total += count;
+        if (total >= 250) gone.resolve();
+      },
+    });
+    sweeper.start();
+    await gone.promise;
+    await sweeper.stop();
+    expect(total).toBe(250);
+    expect(await storedRows(database, prefix)).toEqual(none);
+  });
+
   it('stops between batches: stop() waits for the statement under way and deletes nothing after it', async () => {
     const prefix = await runs(300, { finishedAt: ago(1000) });
     const held = deferred();
