@@ -26,6 +26,6 @@ StepRef.implement({
     input: t.expose('input', { type: 'JSON', nullable: true }),
     output: t.expose('output', { type: 'JSON', nullable: true }),
     error: t.exposeString('error', { nullable: true }),
-    reason: t.exposeString('reason', { nullable: true, description: 'Why it was SKIPPED or CANCELLED.' }),
+    reason: t.exposeString('reason', { nullable: true, description: "Why it was SKIPPED or CANCELLED, or what it waits for: while PENDING an organization's maxRunningNodes or load shedding, while RUNNING its HTTP host (limit or Retry-After pause)." }),
   }),
 });
