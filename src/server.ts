@@ -182,6 +182,8 @@ export function buildServer(deps: ServerDeps): BraidServer {
     database,
     hours: config.runRetentionHours,
     log: logger,
+    // The clock that stamps finishedAt (the engine's) also says how old a run is.
+    ...(deps.clock ? { now: () => deps.clock!.now() } : {}),
     ...deps.retention,
     onDeleted: (count) => {
       metrics.runsDeleted(count);
