@@ -1,8 +1,7 @@
 // Retention's statements: one batch of finished runs past their cutoff deleted (steps, branches and events
 // go with them through the cascading foreign keys), and the PostgreSQL lock that lets one process sweep at a time.
 import { sql } from 'drizzle-orm';
-import type { Database, Db } from '../client.js';
-import { rowsOf } from '../client.js';
+import { rowsOf, type Database, type Db } from '../client.js';
 import { runs } from '../schema.js';
 
 /** Finished runs before `before` may go; those started with an idempotency key only before `keyedBefore`. */
