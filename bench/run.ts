@@ -9,6 +9,7 @@ import { benchScale } from './scale.js';
 import { benchSeed } from './seed.js';
 import { benchSubscribers } from './subscribers.js';
 import { benchThroughput } from './throughput.js';
+import { benchUi } from './ui.js';
 
 interface Section {
   title: string;
@@ -27,6 +28,7 @@ const benchmarks: Record<string, () => Promise<Section & { more?: Section[] }>> 
   subscribers: benchSubscribers,
   scale: benchScale,
   recovery: benchRecovery,
+  ui: benchUi,
   retention: benchRetention,
   fairness: benchFairness,
 };
