@@ -36,7 +36,7 @@ import { createLogger, logFunction, type Logger } from './observability/logger.j
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { registerHostMetrics } from './observability/host-metrics.js';
 import { createReadinessCheck } from './observability/ready.js';
-import { createLoadMonitor, logLoadChanges, type LoadSignal } from './observability/load.js';
+import { createLoadMonitor, loadStartGate, logLoadChanges, type LoadSignal } from './observability/load.js';
 import { logIfFailed, useErrorLog, yogaLogger } from './observability/request-log.js';
 import { createRunObserver, observeCommits } from './observability/run-observer.js';
 import type { Tracing } from './observability/tracing.js';
@@ -158,6 +158,8 @@ export function buildServer(deps: ServerDeps): BraidServer {
         allowPrivateNetwork: config.httpAllowPrivate,
         hostLimits,
         runningNodeLimits: nodeLimits,
+        // While shedding load, new node starts wait (PENDING, saying why) instead of failing.
+        startGate: loadStartGate(load),
         expressions: {
           limits: {
             timeoutMs: config.expressionTimeoutMs,

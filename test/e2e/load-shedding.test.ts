@@ -1,7 +1,7 @@
 // Load shedding end to end, with the signal injected (no real overload): /ready answers 503 with the
 // reason while the server sheds load and 200 after, /metrics and the log say so; a run started while
-// shedding waits QUEUED and unclaimed until shedding ends, then completes; on PostgreSQL another server
-// on the same database takes it at once.
+// shedding waits QUEUED and unclaimed until shedding ends, then completes; a running run's next node
+// waits PENDING until shedding ends; on PostgreSQL another server on the same database takes the run.
 import { Writable } from 'node:stream';
 import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -92,6 +92,38 @@ describe('a server shedding load', () => {
     await events.until((event) => event.type === 'RUN_SUCCEEDED');
     expect(t.slow.requests.filter((request) => request.tag === 'queued-while-shedding')).toHaveLength(1);
     expect((await t.request(GetRun, { id: runId }, key)).data?.run?.status).toBe('SUCCEEDED');
+  });
+
+  it("holds a running run's next node PENDING while shedding, saying why, and starts it once shedding stopped", async () => {
+    const workflowId = await createWorkflow(t, key, {
+      nodes: [
+        { id: 'start', type: 'trigger' },
+        { id: 'first', type: 'http', params: { url: `${t.slow.url}/hold?tag=gate-first` } },
+        { id: 'second', type: 'http', params: { url: `${t.slow.url}/slow?ms=0&tag=gate-second` } },
+      ],
+      edges: [
+        { source: 'start', target: 'first' },
+        { source: 'first', target: 'second' },
+      ],
+    });
+    const runId = await startRun(t, key, workflowId);
+    const events = watchRun(t, t.wsClient(key), runId);
+    await t.slow.waitForRequest((request) => request.tag === 'gate-first');
+    load.set(overload);
+    t.slow.release('gate-first');
+    // The step that held `second` back is stored with the commit of `first`'s success.
+    await events.until((event) => event.type === 'NODE_SUCCEEDED' && event.nodeId === 'first');
+    const held = (await t.request(GetRun, { id: runId }, key)).data?.run;
+    expect(held?.status).toBe('RUNNING');
+    expect(held?.steps.find((step) => step.nodeId === 'second')).toMatchObject({ status: 'PENDING', reason: expect.stringMatching(/shedding load/) });
+    expect(t.slow.requests.some((request) => request.tag === 'gate-second')).toBe(false);
+    expect(events.items.some((event) => event.nodeId === 'second')).toBe(false);
+
+    load.set(null);
+    await events.until((event) => event.type === 'RUN_SUCCEEDED');
+    expect(t.slow.requests.filter((request) => request.tag === 'gate-second')).toHaveLength(1);
+    const done = (await t.request(GetRun, { id: runId }, key)).data?.run;
+    expect(done?.steps.find((step) => step.nodeId === 'second')).toMatchObject({ status: 'SUCCEEDED', reason: null });
   });
 });
 
