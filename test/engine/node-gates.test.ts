@@ -2,12 +2,15 @@
 // across its runs (the others wait PENDING with a reason, first come first served, and start as slots
 // free or the limit changes), other organizations are not counted with it, and a start gate (load
 // shedding) holds every new start until its promise resolves.
+import fc from 'fast-check';
+import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import {
   compileWorkflow,
   createEngine,
   createMemoryStore,
   createNodeRegistry,
+  type NodeType,
   type RunningNodeLimits,
   type StartGate,
 } from '../../src/engine/index.js';
@@ -156,5 +159,96 @@ describe('start gate (load shedding)', () => {
     await until(() => nodes.isRunning('b0'));
     nodes.succeed('b0');
     expect((await next.done).status).toBe('SUCCEEDED');
+  });
+});
+
+describe('maxRunningNodes over random runs', () => {
+  it('never runs more than the limit at once, ends every run, and leaks no slot', async () => {
+    const graphArbitrary = fc.record({
+      size: fc.integer({ min: 1, max: 7 }),
+      parents: fc.array(fc.nat(), { minLength: 7, maxLength: 7 }),
+      extra: fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 6 }),
+      turns: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 7, maxLength: 7 }),
+      fails: fc.array(fc.boolean(), { minLength: 7, maxLength: 7 }),
+      errorStrategy: fc.constantFrom('FAIL_FAST' as const, 'CONTINUE' as const),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 2, max: 4 }), fc.array(graphArbitrary, { minLength: 1, maxLength: 4 }), async (limit, graphs) => {
+        let running = 0;
+        let peak = 0;
+        const tick: NodeType<{ turns: number; fail: boolean }> = {
+          type: 'tick',
+          description: 'runs for a few turns of the event loop',
+          params: z.object({ turns: z.number(), fail: z.boolean() }),
+          run: async ({ turns, fail }, ctx) => {
+            peak = Math.max(peak, ++running);
+            // A node stopped by its run (FAIL_FAST) no longer runs, whatever its handler still does.
+            let counted = true;
+            const end = () => {
+              if (counted) (counted = false), running--;
+            };
+            ctx.signal.addEventListener('abort', end, { once: true });
+            try {
+              for (let i = 0; i < turns; i++) await flush();
+              if (fail) throw new Error('on purpose');
+              return { output: null };
+            } finally {
+              end();
+            }
+          },
+        };
+        // A run that holds one slot throughout keeps the organization's count alive: a slot leaked by
+        // the random runs would still be missing when they are over.
+        const keep = deferred();
+        const hold: NodeType<Record<string, never>> = {
+          type: 'hold',
+          description: 'holds its slot until the test lets go',
+          params: z.object({}),
+          run: async () => {
+            await keep.promise;
+            return { output: null };
+          },
+        };
+        const { limits } = testLimits({ acme: limit });
+        const engine = createEngine({ store: createMemoryStore(), registry: createNodeRegistry([tick, hold]), runningNodeLimits: limits });
+        const keeperGraph = { nodes: [{ id: 't', type: 'trigger' }, { id: 'h', type: 'hold', params: {} }], edges: [{ source: 't', target: 'h' }] };
+        const keeper = engine.startRun({ runId: 'keeper', organizationId: 'acme', graph: compileWorkflow(keeperGraph, engine.registry), input: null });
+        const capacity = limit - 1;
+        const definition = (g: (typeof graphs)[number]) => ({
+          nodes: [
+            { id: 't', type: 'trigger' },
+            ...Array.from({ length: g.size }, (_, i) => ({ id: `n${i}`, type: 'tick', params: { turns: g.turns[i]!, fail: g.fails[i]! && i % 3 === 2 } })),
+          ],
+          edges: [
+            ...Array.from({ length: g.size }, (_, i) => ({ source: i === 0 ? 't' : `n${g.parents[i]! % i}`, target: `n${i}` })),
+            ...g.extra
+              .map(([a, b]) => [Math.min(a % g.size, b % g.size), Math.max(a % g.size, b % g.size)] as const)
+              .filter(([a, b]) => a !== b && b !== 0 && a !== g.parents[b]! % b)
+              .filter(([a, b], i, all) => all.findIndex(([x, y]) => x === a && y === b) === i)
+              .map(([a, b]) => ({ source: `n${a}`, target: `n${b}` })),
+          ],
+          settings: { errorStrategy: g.errorStrategy },
+        });
+        const runs = graphs.map((g, i) =>
+          engine.startRun({ runId: `r${i}`, organizationId: 'acme', graph: compileWorkflow(definition(g), engine.registry), input: null }),
+        );
+        const ends = await Promise.all(runs.map((run) => run.done));
+        expect(ends.every((end) => end.status === 'SUCCEEDED' || end.status === 'FAILED')).toBe(true);
+        expect(peak).toBeLessThanOrEqual(capacity);
+        // Every slot came back: a run of `capacity` nodes side by side still runs them all at once.
+        peak = 0;
+        const wide = {
+          nodes: [{ id: 't', type: 'trigger' }, ...Array.from({ length: capacity }, (_, i) => ({ id: `w${i}`, type: 'tick', params: { turns: 2, fail: false } }))],
+          edges: Array.from({ length: capacity }, (_, i) => ({ source: 't', target: `w${i}` })),
+        };
+        const after = engine.startRun({ runId: 'after', organizationId: 'acme', graph: compileWorkflow(wide, engine.registry), input: null });
+        const finished = await Promise.race([after.done, new Promise<null>((resolve) => setTimeout(() => resolve(null), 2000))]);
+        expect(finished?.status, 'a run of the organization never got its slots').toBe('SUCCEEDED');
+        expect(peak).toBe(capacity);
+        keep.resolve();
+        expect((await keeper.done).status).toBe('SUCCEEDED');
+      }),
+      { numRuns: 150 },
+    );
   });
 });
