@@ -60,6 +60,8 @@ export interface RunService {
   readonly liveRuns: number;
   /** Claims runs soon: the process has room again (e.g. it stopped shedding load). */
   wake(): void;
+  /** Whether this process sheds load now: it takes no new runs (they wait QUEUED for any process with room). */
+  readonly shedding: boolean;
   /** The names of the secrets `run` uses (those its workflow version references), sorted. */
   secretsUsed(run: RunRow): Promise<readonly string[]>;
   /** An organization's run limit changed: runs it held back may start (here or on another process). */
@@ -205,6 +207,9 @@ export function createRunService(options: RunServiceOptions): RunService {
       return driver.size;
     },
     wake: () => dispatcher.wake(),
+    get shedding() {
+      return options.shedding?.() ?? false;
+    },
 
     async secretsUsed(run) {
       try {

@@ -9,6 +9,8 @@ import { builder } from './builder.js';
 
 type WaitingFor = (run: RunRow) => Promise<string | null>;
 
+const sheddingWait = 'this server is shedding load: it takes no new runs until it recovers';
+
 const perOperation = new WeakMap<Context, WaitingFor>();
 
 function waitingForOf(context: Context): WaitingFor {
@@ -36,7 +38,9 @@ function waitingForOf(context: Context): WaitingFor {
     if (run.status !== 'QUEUED' || (run.owner !== null && run.leaseUntil !== null && run.leaseUntil.getTime() > Date.now())) {
       return null;
     }
-    return read(`${run.organizationId}\0${run.workflowId}`);
+    const limit = await read(`${run.organizationId}\0${run.workflowId}`);
+    // A process shedding load takes no runs (alone on its database, nobody else will until it recovers).
+    return limit ?? (context.services.runs.shedding ? sheddingWait : null);
   };
   perOperation.set(context, load);
   return load;
@@ -50,8 +54,8 @@ builder.objectFields(RunRef, (t) => ({
     nullable: true,
     description:
       'While the run is QUEUED because a run limit holds it back, which one (e.g. "organization limit of 2 ' +
-      'running runs", "workflow limit of 1 running run"); null otherwise. It starts, in priority order, ' +
-      'as soon as a slot frees.',
+      'running runs", "workflow limit of 1 running run"), or because the server answering sheds load ' +
+      `("${sheddingWait}"); null otherwise. It starts, in priority order, as soon as a slot frees (or the load passes).`,
     resolve: (run, _args, context) => waitingForOf(context)(run),
   }),
 }));

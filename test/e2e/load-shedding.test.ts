@@ -25,6 +25,7 @@ function lineSink(lines: LogLine[]): Writable {
 }
 
 const overload = 'event-loop delay 340 ms is over 200 ms';
+const RunWaiting = 'query RunWaiting($id: ID!) { run(id: $id) { status waitingFor } }';
 
 describe('a server shedding load', () => {
   const load = createLoadSwitch();
@@ -84,14 +85,16 @@ describe('a server shedding load', () => {
     // A slot that frees (a run ending here) wakes the claims: still none while shedding.
     t.server.services.runs.wake();
     expect(await owner()).toEqual({ owner: null, status: 'QUEUED' });
-    expect((await t.request(GetRun, { id: runId }, key)).data?.run?.status).toBe('QUEUED');
+    const waiting = await t.request<{ run: { status: string; waitingFor: string | null } | null }, { id: string }>(RunWaiting, { id: runId }, key);
+    expect(waiting.data?.run).toEqual({ status: 'QUEUED', waitingFor: expect.stringMatching(/^this server is shedding load/) });
 
     const events = watchRun(t, t.wsClient(key), runId);
     expect(t.slow.requests.some((request) => request.tag === 'queued-while-shedding')).toBe(false);
     load.set(null);
     await events.until((event) => event.type === 'RUN_SUCCEEDED');
     expect(t.slow.requests.filter((request) => request.tag === 'queued-while-shedding')).toHaveLength(1);
-    expect((await t.request(GetRun, { id: runId }, key)).data?.run?.status).toBe('SUCCEEDED');
+    const finished = await t.request<{ run: { status: string; waitingFor: string | null } | null }, { id: string }>(RunWaiting, { id: runId }, key);
+    expect(finished.data?.run).toEqual({ status: 'SUCCEEDED', waitingFor: null });
   });
 
   it("holds a running run's next node PENDING while shedding, saying why, and starts it once shedding stopped", async () => {
