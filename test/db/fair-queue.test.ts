@@ -4,7 +4,7 @@
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDb, type Database } from '../../src/db/client.js';
-import { claimRuns } from '../../src/db/queries/leases.js';
+import { claimLockKey, claimRuns } from '../../src/db/queries/leases.js';
 import { organizations, runs, workflows, workflowVersions } from '../../src/db/schema.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
@@ -149,6 +149,23 @@ describe('limits', () => {
 });
 
 describe.skipIf(!process.env.DATABASE_URL)('two claimers at once (PostgreSQL)', () => {
+  it('take turns: while another process claims, a claim takes nothing and says so', async () => {
+    await organization('o', 3);
+    await workflow('w', 'o');
+    await run('q0', 'o', 'w');
+    const other: Database = await openDb({ databaseUrl: database.url!, dataDir: 'memory://', maxConnections: 2 });
+    try {
+      await other.db.transaction(async (tx) => {
+        await tx.execute(sql`select pg_advisory_xact_lock(${claimLockKey[0]}, ${claimLockKey[1]})`);
+        const blocked = await claim(10);
+        expect(blocked).toMatchObject({ runs: [], busy: true });
+      });
+      expect(ids(await claim(10))).toEqual(['q0']);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('never fill the same slots twice', async () => {
     await organization('o', 3);
     await workflow('w', 'o');

@@ -23,8 +23,9 @@ export interface Claim {
   busy: boolean;
 }
 
-// The key of the advisory lock that makes claims take turns across processes sharing a PostgreSQL.
-const claimLock = sql`pg_try_advisory_xact_lock(1651665257, 6)`;
+/** The key of the advisory lock that makes claims take turns across processes sharing a PostgreSQL. */
+export const claimLockKey = [1651665257, 6] as const;
+const claimLock = sql`pg_try_advisory_xact_lock(${sql.raw(String(claimLockKey[0]))}, ${sql.raw(String(claimLockKey[1]))})`;
 
 /**
  * Claims up to `limit` unfinished runs nobody holds (no owner, or a lease that expired) for `owner` for
