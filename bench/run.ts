@@ -1,6 +1,7 @@
 // `npm run bench [-- name…]`: runs the named benchmarks (all by default) and prints their tables.
 import { benchChain, benchFan } from './chain-fan.js';
 import { benchEngine } from './engine.js';
+import { benchFootprint } from './footprint.js';
 import { benchFairness } from './fairness.js';
 import { benchRecovery } from './recovery.js';
 import { benchRetention } from './retention.js';
@@ -28,6 +29,7 @@ const benchmarks: Record<string, () => Promise<Section & { more?: Section[] }>> 
   subscribers: benchSubscribers,
   scale: benchScale,
   recovery: benchRecovery,
+  footprint: benchFootprint,
   ui: benchUi,
   retention: benchRetention,
   fairness: benchFairness,

@@ -6,6 +6,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { ensurePgliteDataDir, pgliteStartParams } from './pglite-start.js';
 import * as schema from './schema.js';
 
 /** The drizzle instance over the Braid schema; the same type for both drivers. */
@@ -75,9 +76,13 @@ export async function openDb(options: OpenDbOptions): Promise<Database> {
 }
 
 async function openPglite(dataDir: string, loadDataDir: Blob | undefined): Promise<Database> {
-  if (!dataDir.startsWith('memory://')) await mkdir(dataDir, { recursive: true });
+  if (!dataDir.startsWith('memory://')) {
+    await mkdir(dataDir, { recursive: true });
+    if (!loadDataDir) await ensurePgliteDataDir(dataDir);
+  }
   const client = await PGlite.create({
     dataDir,
+    startParams: pgliteStartParams,
     ...(loadDataDir ? { loadDataDir } : {}),
     parsers: { [types.JSON]: asText, [types.JSONB]: asText, [types.INT8]: asText },
   });
