@@ -20,8 +20,10 @@ export interface Dispatcher {
    * batch came back full). New runs then queue behind them instead of starting at once.
    */
   readonly backlogged: boolean;
-  /** The last claim saw waiting runs that a run limit holds back: a slot that frees should wake a claim. */
+  /** The last claim saw waiting runs that a run limit holds back. */
   readonly limitsHolding: boolean;
+  /** Whether `run`'s organization or workflow held runs back at the last claim: its ending frees a slot they wait for. */
+  holdsBack(run: { organizationId: string; workflowId: string }): boolean;
 }
 
 const batchSize = 200;
@@ -52,7 +54,8 @@ export function createDispatcher(options: {
   let timer: NodeJS.Timeout | undefined;
   let polling = false;
   let backlogged = false;
-  let holding = false;
+  let heldBy = { organizations: new Set<string>(), workflows: new Set<string>() };
+  const holding = () => heldBy.organizations.size > 0 || heldBy.workflows.size > 0;
 
   async function sweep(): Promise<void> {
     if (polling && options.beforePoll) await options.beforePoll();
@@ -78,7 +81,7 @@ export function createDispatcher(options: {
           setTimeout(wake, 10 + Math.random() * 40).unref();
           return;
         }
-        holding = claim.holding;
+        heldBy = { organizations: new Set(claim.heldBy.organizations), workflows: new Set(claim.heldBy.workflows) };
         first = false;
         if (claim.runs.length > 0) await options.take(claim.runs);
         if (claim.runs.length < limit) {
@@ -107,7 +110,7 @@ export function createDispatcher(options: {
       const started = running ?? Promise.resolve();
       timer = setInterval(() => {
         if (options.pollMs > 0) polling = true;
-        if (options.pollMs > 0 || holding) wake();
+        if (options.pollMs > 0 || holding()) wake();
       }, options.pollMs > 0 ? options.pollMs : heldPollMs);
       timer.unref();
       return started;
@@ -122,7 +125,8 @@ export function createDispatcher(options: {
       return backlogged;
     },
     get limitsHolding() {
-      return holding;
+      return holding();
     },
+    holdsBack: (run) => heldBy.organizations.has(run.organizationId) || heldBy.workflows.has(run.workflowId),
   };
 }

@@ -139,14 +139,22 @@ export function createRunService(options: RunServiceOptions): RunService {
     feed,
     pubsub,
     log,
-    observer: options.observer,
-    // A claim costs a statement: only when runs may wait for room or for a limit's slot (on PostgreSQL
-    // the poll also finds them). A slot this process cannot fill itself is offered to the others.
+    observer: {
+      started: (run) => options.observer?.started(run),
+      finished(run) {
+        options.observer?.finished(run);
+        // Its slot is free: a run its organization's or workflow's limit held back may start now.
+        if (!dispatcher.holdsBack(run)) return;
+        dispatcher.wake();
+        if (shared && !hasRoom()) void wakeOthers();
+      },
+    },
+    // A claim costs a statement: only when runs may wait for room (on PostgreSQL the poll also finds
+    // them). Slots of run limits are offered when a run ends (observer.finished).
     onRunLeft: () => {
-      if (!backlog && !dispatcher.backlogged && !dispatcher.limitsHolding) return;
+      if (!backlog && !dispatcher.backlogged) return;
       backlog = false;
       dispatcher.wake();
-      if (shared && dispatcher.limitsHolding && !hasRoom()) void wakeOthers();
     },
     engine: (onCommitted) =>
       options.createEngine({

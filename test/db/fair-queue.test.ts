@@ -105,10 +105,10 @@ describe('limits', () => {
     for (let i = 0; i < 4; i++) await run(`q${i}`, 'o', 'w');
     const first = await claim(10);
     expect(ids(first)).toEqual(['q0']);
-    expect(first.holding).toBe(true);
+    expect(first.heldBy).toEqual({ organizations: ['o'], workflows: [] });
     const second = await claim(10);
     expect(ids(second)).toEqual([]);
-    expect(second.holding).toBe(true);
+    expect(second.heldBy).toEqual({ organizations: ['o'], workflows: [] });
   });
 
   it("never passes a workflow's maxConcurrentRuns; the organization's other workflows go on", async () => {
@@ -121,7 +121,9 @@ describe('limits', () => {
     await run('f0', 'o', 'free');
     const claimed = await claim(10);
     expect(ids(claimed).sort()).toEqual(['f0', 'l0']);
-    expect(claimed.holding).toBe(true);
+    expect(claimed.heldBy).toEqual({ organizations: [], workflows: ['limited'] });
+    // Once full, the workflow is still named while its runs wait.
+    expect(await claim(10)).toMatchObject({ runs: [], heldBy: { organizations: [], workflows: ['limited'] } });
   });
 
   it('counts only the leases that are alive: a dead owner frees its slots and its runs wait first', async () => {
@@ -131,7 +133,7 @@ describe('limits', () => {
     await run('q0', 'o', 'w');
     const claimed = await claim(10);
     expect(ids(claimed)).toEqual(['orphan']);
-    expect(claimed.holding).toBe(true);
+    expect(claimed.heldBy).toEqual({ organizations: ['o'], workflows: [] });
   });
 
   it('frees the slot when a run finishes', async () => {
@@ -144,7 +146,7 @@ describe('limits', () => {
     await database.db.update(runs).set({ status: 'SUCCEEDED' }).where(sql`id = 'r0'`);
     const after = await claim(10);
     expect(ids(after)).toEqual(['r1']);
-    expect(after.holding).toBe(false);
+    expect(after.heldBy).toEqual({ organizations: [], workflows: [] });
   });
 });
 

@@ -26,15 +26,15 @@ export function waitingRuns(scope: QueueScope): SQL {
 }
 
 /**
- * The ids of up to `limit` waiting runs that may start now, in the order they should, and whether a
- * limit holds any waiting run back. One statement over one snapshot: run it where no other claim can
+ * The ids of up to `limit` waiting runs that may start now, in the order they should, and the
+ * organizations and workflows whose limit holds waiting runs back. One statement over one snapshot: run it where no other claim can
  * commit meanwhile (claimRuns holds a lock), or two claimers could both fill the last slot.
  *
  * Bounded work: each organization with unfinished runs (found by a skip scan of runs_queue_idx) gives
  * only its first waiting runs in its order (index order, no sort): as many as it has room for plus one
  * (to tell that more wait), at most `limit`; runs of a workflow at its limit are skipped there.
  */
-export async function pickWaitingRuns(db: Db, scope: QueueScope, limit: number): Promise<{ ids: string[]; holding: boolean }> {
+export async function pickWaitingRuns(db: Db, scope: QueueScope, limit: number): Promise<{ ids: string[]; heldBy: HeldBy }> {
   const rows = await db.execute(sql`
     with recursive orgs(id) as (
       (select organization_id from runs where status in ('QUEUED', 'RUNNING') order by organization_id limit 1)
@@ -77,27 +77,42 @@ export async function pickWaitingRuns(db: Db, scope: QueueScope, limit: number):
         left join wf_used wu on wu.workflow_id = c.workflow_id
     ),
     org_checked as (
-      select q.id, q.priority, q.created_at, q.org_lim,
+      select q.id, q.organization_id, q.priority, q.created_at, q.org_lim,
         q.org_n + row_number() over (partition by q.organization_id order by q.priority desc, q.created_at, q.id) as turn
       from wf_checked q where q.wf_lim is null or q.wf_rank + q.wf_n <= q.wf_lim
     ),
     eligible as (select id, priority, created_at, turn from org_checked where org_lim is null or turn <= org_lim)
-    select p.id, h.holding
+    select p.id, h.orgs, h.workflows
     from (
-      select (select count(*) from candidates) > (select count(*) from eligible)
-        or exists (
-          select 1 from wf_full f join runs r on r.organization_id = f.organization_id and r.workflow_id = f.workflow_id
-          where r.status in ('QUEUED', 'RUNNING') and (r.owner is null or r.lease_until < now()${
-            scope.all ? sql` or r.owner <> ${scope.owner}` : sql``
-          })
-        ) as holding
+      select
+        array(select distinct organization_id from org_checked where org_lim is not null and turn > org_lim) as orgs,
+        array(select distinct workflow_id from wf_checked where wf_lim is not null and wf_rank + wf_n > wf_lim)
+          || array(select f.workflow_id from wf_full f where exists (
+            select 1 from runs r where r.organization_id = f.organization_id and r.workflow_id = f.workflow_id
+              and r.status in ('QUEUED', 'RUNNING') and (r.owner is null or r.lease_until < now()${
+                scope.all ? sql` or r.owner <> ${scope.owner}` : sql``
+              }))) as workflows
     ) h
       left join (select id from eligible order by turn, priority desc, created_at, id limit ${limit}) p on true`);
-  const picked = rowsOf<{ id: string | null; holding: boolean }>(rows);
+  const picked = rowsOf<{ id: string | null; orgs: string[] | string; workflows: string[] | string }>(rows);
   return {
     ids: picked.flatMap((row) => (row.id === null ? [] : [row.id])),
-    holding: picked[0]?.holding ?? false,
+    heldBy: { organizations: textArray(picked[0]?.orgs), workflows: textArray(picked[0]?.workflows) },
   };
+}
+
+/** The organizations and workflows whose limit holds waiting runs back (a run of theirs ending frees a slot one may take). */
+export interface HeldBy {
+  organizations: string[];
+  workflows: string[];
+}
+
+/** A text[] as the driver gives it: an array, or Postgres text (`{a,b}`) under drizzle's raw parsing. */
+function textArray(value: string[] | string | undefined): string[] {
+  if (value === undefined) return [];
+  if (Array.isArray(value)) return value;
+  const inner = value.slice(1, -1);
+  return inner === '' ? [] : inner.split(',').map((item) => item.replace(/^"(.*)"$/, '$1'));
 }
 
 /**

@@ -4,7 +4,7 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { rowsOf, type Db } from '../client.js';
 import { runs, type RunRow } from '../schema.js';
-import { pickWaitingRuns, waitingRuns } from './fair-queue.js';
+import { pickWaitingRuns, waitingRuns, type HeldBy } from './fair-queue.js';
 
 /** A run a process holds: the epoch its claim gave it fences its writes. */
 export interface HeldLease {
@@ -15,13 +15,15 @@ export interface HeldLease {
 const unfinished = inArray(runs.status, ['QUEUED', 'RUNNING']);
 const leaseUntil = (leaseMs: number) => sql`now() + ${leaseMs} * interval '1 millisecond'`;
 
-/** What a claim took, and whether a limit holds any waiting run back. */
+/** What a claim took, and which organizations' and workflows' limits hold waiting runs back. */
 export interface Claim {
   runs: RunRow[];
-  holding: boolean;
+  heldBy: HeldBy;
   /** Another process was claiming (PostgreSQL): nothing was looked at, try again shortly. */
   busy: boolean;
 }
+
+const nothingHeld: HeldBy = { organizations: [], workflows: [] };
 
 /** The key of the advisory lock that makes claims take turns across processes sharing a PostgreSQL. */
 export const claimLockKey = [1651665257, 6] as const;
@@ -39,15 +41,15 @@ export async function claimRuns(
   db: Db,
   options: { owner: string; leaseMs: number; limit: number; all?: boolean; shared?: boolean },
 ): Promise<Claim> {
-  if (options.limit <= 0) return { runs: [], holding: false, busy: false };
+  if (options.limit <= 0) return { runs: [], heldBy: nothingHeld, busy: false };
   const scope = { owner: options.owner, all: options.all ?? false };
   return db.transaction(async (tx) => {
     if (options.shared) {
       const [lock] = rowsOf<{ locked: boolean }>(await tx.execute(sql`select ${claimLock} as locked`));
-      if (!lock?.locked) return { runs: [], holding: false, busy: true };
+      if (!lock?.locked) return { runs: [], heldBy: nothingHeld, busy: true };
     }
-    const { ids, holding } = await pickWaitingRuns(tx, scope, options.limit);
-    if (ids.length === 0) return { runs: [], holding, busy: false };
+    const { ids, heldBy } = await pickWaitingRuns(tx, scope, options.limit);
+    if (ids.length === 0) return { runs: [], heldBy, busy: false };
     // Rows another statement locks (a cancel, a paused owner's commit) are left for the next claim.
     const claimable = sql`select id from ${runs} where id in (select json_array_elements_text(${JSON.stringify(ids)}::json))
       and ${waitingRuns(scope)} for update skip locked`;
@@ -57,7 +59,7 @@ export async function claimRuns(
       .where(sql`${runs.id} in (${claimable})`)
       .returning();
     const order = new Map(ids.map((id, i) => [id, i]));
-    return { runs: claimed.sort((a, b) => order.get(a.id)! - order.get(b.id)!), holding, busy: false };
+    return { runs: claimed.sort((a, b) => order.get(a.id)! - order.get(b.id)!), heldBy, busy: false };
   });
 }
 
