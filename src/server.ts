@@ -10,6 +10,7 @@ import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { recordApiKeyUse } from './db/queries/api-keys.js';
 import { createNodeLimitCache } from './db/queries/node-limits.js';
+import { createNodeSlots } from './db/node-slots.js';
 import { ensureDevKey } from './dev-key.js';
 import { ensureSecretsKey } from './secrets-key.js';
 import { refusal } from './origin-policy.js';
@@ -128,6 +129,8 @@ export function buildServer(deps: ServerDeps): BraidServer {
   registerHostMetrics(metrics.registry, () => hostLimits.hosts());
   // Organizations' maxRunningNodes, enforced among the runs this process drives.
   const nodeLimits = createNodeLimitCache(database.db, { log });
+  // Across processes sharing PostgreSQL: each holds its share of an organization's limit as advisory-lock slots.
+  const nodeSlots = database.driver === 'postgres' ? createNodeSlots(database, nodeLimits, { log }) : undefined;
   // Tracing is loaded by start() when configured; runs start only after it. Off, the engine gets no tracer at all.
   let tracing: Tracing | undefined;
   const tracer: RunTracer | undefined = config.otlpTracesEndpoint ? { startRun: (runId) => tracing!.tracer.startRun(runId) } : undefined;
@@ -157,7 +160,7 @@ export function buildServer(deps: ServerDeps): BraidServer {
         registry,
         allowPrivateNetwork: config.httpAllowPrivate,
         hostLimits,
-        runningNodeLimits: nodeLimits,
+        runningNodeLimits: nodeSlots ?? nodeLimits,
         // While shedding load, new node starts wait (PENDING, saying why) instead of failing.
         startGate: loadStartGate(load),
         expressions: {
@@ -374,6 +377,7 @@ export function buildServer(deps: ServerDeps): BraidServer {
         // that finished meanwhile got their final events; the others resubscribe elsewhere with afterSeq.
         const deadline = performance.now() + config.shutdownGraceMs;
         await runs.drain(config.shutdownGraceMs);
+        await nodeSlots?.close();
         // Requests already being received or answered get their answer (within the grace period, and
         // at least a second after the runs drained);
         // streams (SSE) have answered their headers and are closed below.

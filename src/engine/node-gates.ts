@@ -9,8 +9,18 @@ export interface RunningNodeLimits {
    * until `onChange` says it is). Read at every node start: keep it a cached, synchronous lookup.
    */
   limitOf(organizationId: string): number | null | undefined;
-  /** Takes the engine's listener, to be called when an organization's limit changed or became known. */
+  /** Takes the engine's listener, to be called when an organization's limit or share changed or became known. */
   onChange(listener: (organizationId: string) => void): void;
+  /**
+   * Several processes: how many of the organization's nodes may run in this engine (its share of the
+   * limit); the whole limit when absent. Read with the limit at every start of a limited organization.
+   */
+  shareOf?(organizationId: string): number;
+  /**
+   * Told, for a limited organization, how many of its nodes run in this engine and whether more wait:
+   * where a share grows (nodes wait) or shrinks (slots left unused).
+   */
+  demand?(organizationId: string, running: number, waiting: boolean): void;
 }
 
 /**
@@ -67,15 +77,28 @@ export function createNodeGates(options: { limits?: RunningNodeLimits | undefine
   /** Hands free slots to waiting runs, first come first served. */
   function dispatch(org: Organization): void {
     if (org.queue.size === 0) return;
-    const limit = limits!.limitOf(org.id);
-    if (limit === undefined) return;
+    const cap = capOf(org.id);
+    if (cap === undefined) return;
     for (const gate of org.queue) {
-      if (limit !== null && org.running >= limit) break;
+      if (cap !== null && org.running >= cap) break;
       org.queue.delete(gate);
       gate.granted++;
       org.running++;
       gate.wake();
     }
+    // Runs still wait: a share that may grow hears of it.
+    if (org.queue.size > 0) report(org);
+  }
+
+  /** How many of the organization's nodes may run here: its limit, or this engine's share of it. */
+  function capOf(id: string): number | null | undefined {
+    const limit = limits!.limitOf(id);
+    return limit === null || limit === undefined || limits!.shareOf === undefined ? limit : Math.min(limit, limits!.shareOf(id));
+  }
+
+  /** Tells the limits source where the organization stands here (only when it has a limit and listens). */
+  function report(org: Organization): void {
+    if (limits!.demand !== undefined && typeof limits!.limitOf(org.id) === 'number') limits!.demand(org.id, org.running, org.queue.size > 0);
   }
 
   limits?.onChange((id) => {
@@ -121,13 +144,14 @@ export function createNodeGates(options: { limits?: RunningNodeLimits | undefine
         }
         const limit = limits!.limitOf(org.id);
         const first = org.queue.size === 0 || org.queue.values().next().value === gate;
-        if (limit === null || (limit !== undefined && first && org.running < limit)) {
+        if (limit === null || (limit !== undefined && first && org.running < capOf(org.id)!)) {
           org.queue.delete(gate);
           org.running++;
           held++;
           return null;
         }
         org.queue.add(gate);
+        report(org);
         return limit === undefined ? readingLimitReason : organizationLimitReason(limit);
       },
       force() {
@@ -140,6 +164,7 @@ export function createNodeGates(options: { limits?: RunningNodeLimits | undefine
         held--;
         org.running--;
         dispatch(org);
+        report(org);
       },
       spare() {
         if (org === undefined || gate.granted === 0) return;
@@ -156,6 +181,7 @@ export function createNodeGates(options: { limits?: RunningNodeLimits | undefine
         held = gate.granted = 0;
         if (--org.runs === 0) organizations.delete(org.id);
         else dispatch(org);
+        report(org);
       },
     };
     return gate;

@@ -139,6 +139,32 @@ describe('maxRunningNodes', () => {
   });
 });
 
+describe('a share of the limit (several processes)', () => {
+  it('starts no more than its share, says the limit in the reason, and tells the source what it needs', async () => {
+    let share = 1;
+    const demands: [number, boolean][] = [];
+    let listener: ((id: string) => void) | undefined;
+    const limits: RunningNodeLimits = {
+      limitOf: () => 4,
+      shareOf: () => share,
+      demand: (_id, running, waiting) => demands.push([running, waiting]),
+      onChange: (each) => (listener = each),
+    };
+    const { nodes, start, step } = setup({ limits });
+    const run = start('r1', 'acme', 'a', 3);
+    await until(() => nodes.running === 1 && step('r1', 'a2')?.reason != null);
+    expect(step('r1', 'a2')).toMatchObject({ status: 'PENDING', reason: 'organization limit of 4 running nodes' });
+    expect(demands.at(-1)).toEqual([1, true]);
+    share = 3;
+    listener!('acme');
+    await until(() => nodes.running === 3);
+    for (const id of ['a0', 'a1', 'a2']) nodes.succeed(id);
+    expect((await run.done).status).toBe('SUCCEEDED');
+    // Nothing waits any more and nothing runs: the share may shrink.
+    expect(demands.at(-1)).toEqual([0, false]);
+  });
+});
+
 describe('start gate (load shedding)', () => {
   it('holds every new node start while its promise is pending, and lets them go when it resolves', async () => {
     let hold: Deferred<void> | null = null;
