@@ -17,6 +17,8 @@ import { chainDefinition } from './workflows.js';
 
 const floodRuns = smoke ? 200 : 5000;
 const floodLimit = 50;
+/** The RUN_CAPACITY of the third case: runs beyond it wait for room, in the fair order. */
+const capacity = 100;
 const floodNodeMs = 100;
 const clients = 24;
 const throughputRuns = smoke ? 50 : 1000;
@@ -29,9 +31,9 @@ interface FairServer {
 }
 
 /** The server with its two organizations, in a child process of its own (bench/fairness-server.ts). */
-async function startFairServer(spec: DatabaseSpec): Promise<FairServer> {
+async function startFairServer(spec: DatabaseSpec, extra: Record<string, string> = {}): Promise<FairServer> {
   // Both organizations call one loopback host: its per-host limit raised, as if they called hosts of their own.
-  const env = { ...benchEnv(spec), HTTP_HOST_CONCURRENCY: '100000' };
+  const env = { ...benchEnv(spec), HTTP_HOST_CONCURRENCY: '100000', ...extra };
   const child = fork(fileURLToPath(new URL('./fairness-server.ts', import.meta.url)), [JSON.stringify(env)], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -95,12 +97,15 @@ interface Latency {
   floodSeconds: number;
 }
 
+/** How the flood is held: not at all, by its organization's maxConcurrentRuns, or by the process's RUN_CAPACITY. */
+type Mode = 'none' | 'limit' | 'capacity';
+
 /** The flood, and the steady organization's runs (one a second) until the flood's runs are all final. */
-async function floodScenario(spec: DatabaseSpec, limited: boolean): Promise<Latency> {
+async function floodScenario(spec: DatabaseSpec, mode: Mode): Promise<Latency> {
   const target = await startTarget();
-  const server = await startFairServer(spec);
+  const server = await startFairServer(spec, mode === 'capacity' ? { RUN_CAPACITY: String(capacity) } : {});
   try {
-    if (limited) await setLimit(server.flood, floodLimit);
+    if (mode === 'limit') await setLimit(server.flood, floodLimit);
     const floodWorkflow = await server.flood.createWorkflow('flood', httpWorkflow(`${target.base}/slow`));
     const steadyWorkflow = await server.steady.createWorkflow('steady', httpWorkflow(`${target.base}/steady?i={{ $run.input.i }}`));
     const watcher = watchRuns(server.flood);
@@ -219,9 +224,15 @@ export async function benchFairness() {
   const latencyRows: (string | number)[][] = [];
   const throughputRows: (string | number)[][] = [];
   for (const driver of benchDrivers()) {
-    const base = await withDatabase(driver, (spec) => floodScenario(spec, false));
-    const fair = await withDatabase(driver, (spec) => floodScenario(spec, true));
-    for (const [name, m] of [['no limits', base], [`flood at maxConcurrentRuns ${floodLimit}`, fair]] as const) {
+    const base = await withDatabase(driver, (spec) => floodScenario(spec, 'none'));
+    const fair = await withDatabase(driver, (spec) => floodScenario(spec, 'limit'));
+    const full = await withDatabase(driver, (spec) => floodScenario(spec, 'capacity'));
+    const cases = [
+      ['no limits', base],
+      [`maxConcurrentRuns ${floodLimit}`, fair],
+      [`no limits, RUN_CAPACITY ${capacity}`, full],
+    ] as const;
+    for (const [name, m] of cases) {
       latencyRows.push([
         driver, name, m.samples.length, fmt(median(m.samples), 0), fmt(percentile(m.samples, 99), 0), fmt(Math.max(...m.samples), 0), fmt(m.floodSeconds, 1),
       ]);
@@ -238,6 +249,7 @@ export async function benchFairness() {
     table: table(['database', 'flooding organization', 'steady runs', 'start p50 (ms)', 'start p99 (ms)', 'max (ms)', 'flood took (s)'], latencyRows),
     notes: [
       `the flood: ${floodRuns} runs (trigger → http answered after ${floodNodeMs} ms by a loopback server in the bench process) started by ${clients} client loops as fast as the server answers; the steady organization starts one run of the same shape a second, from the flood's start until its last run is final. Start latency: from the steady run's startRun request to its http request arriving at the loopback server (so it includes the insert, the claim and the engine's first node start).`,
+      `RUN_CAPACITY ${capacity}: no limit, but the process drives at most ${capacity} runs; the rest wait QUEUED and are claimed as runs end, the organizations taking turns (the steady organization, holding no slot, goes next).`,
       `the server is \`src/server.ts\` in a child process (bench/fairness-server.ts), a fresh database per case, RUN_CAPACITY at its default (10,000): with no limits the flood's runs all start at once. Both organizations' nodes call the same loopback host, so HTTP_HOST_CONCURRENCY is raised to 100,000 (as if each called hosts of its own; the per-host limit is another mechanism, measured elsewhere).`,
     ],
     more: [
