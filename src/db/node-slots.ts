@@ -1,15 +1,12 @@
 // maxRunningNodes across processes sharing a PostgreSQL database: an organization with a limit of L has
-// L slots, each a session-level advisory lock (slot i of organization o: one 32-bit key of "o/i"), taken
-// on one connection this process reserves. A process starts an organization's nodes only on the slots
-// it holds (its share), takes one more when its nodes wait, and gives back the ones left idle. A
-// killed process's locks die with its session. Two slots whose keys collide act as one: fewer slots,
-// never more.
+// L slots, each a session-level advisory lock (slot i of organization o: the key pair (hash of o, i)),
+// taken on one connection this process reserves. A process starts an organization's nodes only on the
+// slots it holds (its share), takes more when its nodes wait, and gives back the ones left idle. A
+// killed process's locks die with its session. Two organizations whose hashes collide share their
+// slots: fewer for each when both are busy, never more.
 import type postgres from 'postgres';
 import type { Database } from './client.js';
 import type { NodeLimitCache } from './queries/node-limits.js';
-
-/** The first key of every slot lock (the migrations use 7_345_120_001, retention 7_345_120_002). */
-const slotNamespace = 1_651_665_259;
 
 export interface NodeSlotOptions {
   log?: (message: string, data?: Record<string, unknown>) => void;
@@ -30,10 +27,10 @@ interface Org {
   idle: NodeJS.Timeout | undefined;
 }
 
-/** FNV-1a, as a signed 32-bit integer (an int4 advisory-lock key). */
-function slotKey(organizationId: string, slot: number): number {
+/** The first key of an organization's slot locks: FNV-1a of its id, as a signed 32-bit integer (int4). */
+function organizationKey(organizationId: string): number {
   let hash = 0x811c9dc5;
-  for (const char of `${organizationId}/${slot}`) {
+  for (const char of `braid-node-slots/${organizationId}`) {
     hash ^= char.codePointAt(0)!;
     hash = Math.imul(hash, 0x01000193);
   }
@@ -108,16 +105,12 @@ export function createNodeSlots(database: Database & { driver: 'postgres' }, lim
         [free[i], free[j]] = [free[j]!, free[i]!];
       }
       const candidates = free.slice(0, tries);
-      const keys = candidates.map((slot) => slotKey(id, slot));
       const sql = await reserved();
-      const rows = await sql<{ key: number }[]>`
-        select key from unnest(${keys}::int4[]) as key where pg_try_advisory_lock(${slotNamespace}, key)`;
-      const taken = new Set(rows.map((row) => Number(row.key)));
-      for (const slot of candidates) {
-        if (taken.has(slotKey(id, slot))) {
-          org.held.add(slot);
-          got++;
-        }
+      const rows = await sql<{ slot: number }[]>`
+        select slot from unnest(${candidates}::int4[]) as slot where pg_try_advisory_lock(${organizationKey(id)}, slot)`;
+      for (const row of rows) {
+        org.held.add(Number(row.slot));
+        got++;
       }
     } catch (error) {
       lost(error);
@@ -155,7 +148,7 @@ export function createNodeSlots(database: Database & { driver: 'postgres' }, lim
       if (give.length === 0) return;
       for (const slot of give) org.held.delete(slot);
       void reserved()
-        .then((sql) => Promise.all(give.map((slot) => sql`select pg_advisory_unlock(${slotNamespace}, ${slotKey(id, slot)})`)))
+        .then((sql) => Promise.all(give.map((slot) => sql`select pg_advisory_unlock(${organizationKey(id)}, ${slot})`)))
         .catch(lost);
       if (org.held.size === 0 && org.running === 0 && !org.waiting && !org.busy) orgs.delete(id);
     }, idleMs);
