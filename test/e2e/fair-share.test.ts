@@ -255,3 +255,42 @@ describe('updateOrganizationLimits', () => {
     expect(read.data?.organization).toEqual({ id: org.id, limits: { maxConcurrentRuns: 5, maxRunningNodes: null } });
   });
 });
+
+describe('organizations take turns for room', () => {
+  it("starts another organization's run in the next free slot, ahead of one organization's backlog", async () => {
+    const small = await startTestServer({ runCapacity: 2 });
+    try {
+      const busy = await small.createOrganization();
+      const quiet = await small.createOrganization();
+      const workflowOf = (key: string, group: string) =>
+        createWorkflow(small, key, {
+          nodes: [
+            { id: 'start', type: 'trigger' },
+            { id: 'call', type: 'http', params: { url: `${gate.url}/?group=${group}&tag={{ $run.input.tag }}` }, timeoutMs: 60_000 },
+          ],
+          edges: [{ source: 'start', target: 'call' }],
+        });
+      const busyWorkflow = await workflowOf(busy.adminKey, 'turns-busy');
+      const quietWorkflow = await workflowOf(quiet.adminKey, 'turns-quiet');
+      const startOn = async (key: string, workflowId: string, tag: string) => {
+        const result = await small.request<{ startRun: { __typename: string } }, Record<string, unknown>>(
+          'mutation ($w: ID!, $input: JSON) { startRun(workflowId: $w, input: $input) { __typename } }',
+          { w: workflowId, input: { tag } },
+          key,
+        );
+        expect(result.data?.startRun.__typename).toBe('Run');
+      };
+      for (let i = 0; i < 6; i++) await startOn(busy.adminKey, busyWorkflow, `t-busy${i}`);
+      await gate.until(() => gate.inFlight('turns-busy') === 2, 'the process full with two runs');
+      await startOn(quiet.adminKey, quietWorkflow, 't-quiet0');
+      // One slot frees: the quiet organization's run takes it, though four of the busy one waited longer.
+      gate.release('t-busy0');
+      await gate.until(() => gate.inFlight('turns-quiet') === 1, "the quiet organization's run in flight");
+      expect(gate.arrived('turns-busy')).toEqual(['t-busy0', 't-busy1']);
+      for (const tag of ['t-quiet0', ...Array.from({ length: 6 }, (_, i) => `t-busy${i}`)]) gate.release(tag);
+      await gate.until(() => gate.arrived('turns-busy').length === 6 && gate.inFlight('turns-busy') === 0, 'every run done');
+    } finally {
+      await small.close();
+    }
+  });
+});
