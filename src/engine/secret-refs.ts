@@ -7,14 +7,15 @@ import type { NodeType } from './nodes/node-type.js';
 import { findStrings } from './json-walk.js';
 import { mayHoldTemplate, templateSources } from './template-syntax.js';
 
+const secretName = '[A-Za-z_][A-Za-z0-9_]*';
 /** What a secret's name may be. */
-export const SECRET_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const SECRET_NAME_PATTERN = new RegExp(`^${secretName}$`);
 export const MAX_SECRET_NAME_LENGTH = 64;
 
 const whereAllowed = "an http node's url, headers, query or body";
 const q = (text: string) => JSON.stringify(text);
 
-const REFERENCE = /^\$secrets\.([A-Za-z_][A-Za-z0-9_]*)$/;
+const REFERENCE = new RegExp(`^\\$secrets\\.(${secretName})$`);
 
 /**
  * The value of a secret of the run's organization, read at the moment of use; rejects with
