@@ -14,6 +14,20 @@ const resultsHighWater = 64;
 type Done = IteratorResult<never, undefined>;
 const done: Done = { done: true, value: undefined };
 
+/** How a subscription's stream is left early (the client completes it, or the server closes it): the member goes. */
+function closers(member: Member<unknown>) {
+  return {
+    return(): Promise<Done> {
+      member.close();
+      return Promise.resolve(done);
+    },
+    throw(error?: unknown): Promise<never> {
+      member.close();
+      return Promise.reject(error);
+    },
+  };
+}
+
 /** A subscription's `next` frames: `{"id":…,"type":"next","payload":<the group's payload>}`. */
 export function framesSink(writer: SocketWriter, id: string): LiveSink {
   const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
@@ -33,14 +47,7 @@ export function framesStream(member: Member<unknown>): AsyncIterableIterator<nev
   ended.catch(() => {});
   const stream: AsyncIterableIterator<never> = {
     next: () => ended,
-    return: () => {
-      member.close();
-      return Promise.resolve(done);
-    },
-    throw: (error?: unknown) => {
-      member.close();
-      return Promise.reject(error);
-    },
+    ...closers(member),
     [Symbol.asyncIterator]: () => stream,
   };
   return stream;
@@ -94,14 +101,7 @@ export function resultsSink(): { sink: LiveSink; stream(member: Member<unknown>)
         if (ended) return ended;
         return new Promise((resolve, reject) => (reader = { resolve, reject }));
       },
-      return: () => {
-        member.close();
-        return Promise.resolve(done);
-      },
-      throw: (error?: unknown) => {
-        member.close();
-        return Promise.reject(error);
-      },
+      ...closers(member),
       [Symbol.asyncIterator]: () => iterator,
     };
     return iterator;
