@@ -13,6 +13,11 @@ export interface Dispatcher {
   start(): Promise<void>;
   /** Claims soon (coalesced): new runs were queued, or a slot freed. */
   wake(): void;
+  /**
+   * Claims `sweepGapMs` after the last sweep ended (coalesced): for the frequent wakes (each run a limit
+   * may hold, each end of one), so that a stream of them leaves the process time between claims.
+   */
+  wakeSoon(): void;
   /** Stops claiming; resolves once a claim in progress handed its runs over. */
   stop(): Promise<void>;
   /**
@@ -29,6 +34,8 @@ export interface Dispatcher {
 const batchSize = 200;
 /** While a limit holds runs back, a sweep at least this often (also without other processes). */
 const heldPollMs = 1000;
+/** wakeSoon's gap between the end of a sweep and the start of the next. */
+const sweepGapMs = 20;
 
 export function createDispatcher(options: {
   database: Database;
@@ -54,6 +61,10 @@ export function createDispatcher(options: {
   let timer: NodeJS.Timeout | undefined;
   let polling = false;
   let backlogged = false;
+  let lastSweepEnd = -Infinity;
+  let soon: NodeJS.Timeout | undefined;
+  /** wakeSoon was called during a sweep: wait the gap from its end. */
+  let soonAfter = false;
   let heldBy = { organizations: new Set<string>(), workflows: new Set<string>() };
   const holding = () => heldBy.organizations.size > 0 || heldBy.workflows.size > 0;
 
@@ -101,7 +112,29 @@ export function createDispatcher(options: {
     }
     running = sweep()
       .catch((error: unknown) => options.log('claiming runs failed', { error: String(error) }))
-      .finally(() => (running = undefined));
+      .finally(() => {
+        running = undefined;
+        lastSweepEnd = performance.now();
+        if (soonAfter) {
+          soonAfter = false;
+          wakeSoon();
+        }
+      });
+  }
+
+  function wakeSoon(): void {
+    if (stopped || soon) return;
+    if (running) {
+      soonAfter = true;
+      return;
+    }
+    const wait = lastSweepEnd + sweepGapMs - performance.now();
+    if (wait <= 0) return wake();
+    soon = setTimeout(() => {
+      soon = undefined;
+      wake();
+    }, wait);
+    soon.unref();
   }
 
   return {
@@ -116,9 +149,11 @@ export function createDispatcher(options: {
       return started;
     },
     wake,
+    wakeSoon,
     async stop() {
       stopped = true;
       clearInterval(timer);
+      clearTimeout(soon);
       await running;
     },
     get backlogged() {

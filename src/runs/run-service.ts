@@ -145,7 +145,7 @@ export function createRunService(options: RunServiceOptions): RunService {
         options.observer?.finished(run);
         // Its slot is free: a run its organization's or workflow's limit held back may start now.
         if (!dispatcher.holdsBack(run)) return;
-        dispatcher.wake();
+        dispatcher.wakeSoon();
         if (shared && !hasRoom()) void wakeOthers();
       },
     },
@@ -247,7 +247,7 @@ export function createRunService(options: RunServiceOptions): RunService {
         // The insert leaves the run unclaimed when the organization has a limit: the claim query decides.
         if (claim && run.owner === processId) await driver.drive(run, run.epoch);
         else {
-          dispatcher.wake();
+          dispatcher.wakeSoon();
           if (!hasRoom()) await feed.wakeOthers();
         }
         return run;
