@@ -28,7 +28,7 @@ interface Footprint {
 
 /** Spawns the server and waits for its first 200 from /health; the time is from the spawn. */
 async function start(env: Record<string, string>): Promise<{ server: MainProcess; healthMs: number }> {
-  const server = await spawnMain({ ...env, LOG_LEVEL: 'warn' });
+  const server = await spawnMain(env);
   const health = server.url.replace(/\/graphql$/, '/health');
   for (;;) {
     const ok = await fetch(health).then((response) => response.ok, () => false);
@@ -138,7 +138,7 @@ export async function benchFootprint() {
   const tsx = tsxCost();
   notes.push(
     `every start loads the TypeScript sources through tsx: spawn → exit of bare Node ${fmt(tsx.nodeMs, 0)} ms, of Node importing src/server.ts through tsx ${fmt(tsx.tsxMs, 0)} ms (median of 3; tsx keeps its transpiled files cached between starts).`,
-    `each start is \`node --import tsx src/main.ts\` (what \`npm start\` runs) in dev mode with LOG_LEVEL=warn; PGlite on a new DATA_DIR on disk, PostgreSQL on a new database; first start: its data directory or schema is created; restart: median of ${restarts}.`,
+    `each start is \`node --import tsx src/main.ts\` (what \`npm start\` runs) in dev mode (logs at info, read by the bench); PGlite on a new DATA_DIR on disk, PostgreSQL on a new database; first start: its data directory or schema is created; restart: median of ${restarts}.`,
     `idle RSS: the server's /proc VmRSS ${settleMs / 1000} s after /health first answered (median over the restarts); after runs: ${runs.toLocaleString('en-US')} runs of trigger → 2 transforms from ${clients} concurrent clients, every one final, then ${settleMs / 1000} s.`,
   );
   return {
