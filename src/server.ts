@@ -22,7 +22,7 @@ import { createGraphCache } from './runs/graphs.js';
 import { createRunService } from './runs/run-service.js';
 import { createRunSecretsSource } from './runs/run-secrets.js';
 import { createRetention, type Retention, type RetentionOptions } from './runs/retention.js';
-import { analyzeAfterMigrations, estimateStoredRuns } from './db/maintenance.js';
+import { analyzeStale, estimateStoredRuns, keepStatistics } from './db/maintenance.js';
 import type { Services } from './schema/context.js';
 import { useGraphqlWs } from './schema/graphql-ws.js';
 import { createStreamTracker } from './schema/stream-tracker.js';
@@ -197,6 +197,8 @@ export function buildServer(deps: ServerDeps): BraidServer {
   });
   /** The statistics after the migrations, then retention's first sweep (after start, in the background). */
   let upkeep: Promise<void> | undefined;
+  /** PGlite's statistics kept up with its tables (PostgreSQL's autovacuum does it there). */
+  let statistics: { stop(): Promise<void> } | undefined;
   const keys = createKeyCache({ recordUse: (keyId, at) => recordApiKeyUse(database.db, keyId, at), log });
   let keyRevocations: { stop(): Promise<void> } | undefined;
   const limits = createKeyLimits({ config, database, ...(deps.rateLimitWindowMs ? { windowMs: deps.rateLimitWindowMs } : {}) });
@@ -351,12 +353,15 @@ export function buildServer(deps: ServerDeps): BraidServer {
         tookOver.resolve();
       });
       upkeep = tookOver.promise
-        .then(() => analyzeAfterMigrations(database))
+        .then(() => analyzeStale(database))
         .then(
           (tables) => logger.debug({ tables }, 'database statistics refreshed after the migrations'),
           (error: unknown) => log('analyzing the database after the migrations failed', { error: String(error) }),
         )
-        .then(() => retention.start());
+        .then(() => {
+          retention.start();
+          if (!draining) statistics = keepStatistics(database, { log });
+        });
       return {
         port: address.port,
         url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${address.port}/graphql`,
@@ -367,7 +372,7 @@ export function buildServer(deps: ServerDeps): BraidServer {
     stop() {
       return (stopping ??= (async () => {
         draining = true;
-        const upkeepStopped = retention.stop().then(() => upkeep);
+        const upkeepStopped = retention.stop().then(() => upkeep).then(() => statistics?.stop());
         for (const unsubscribe of loadListeners.splice(0)) unsubscribe();
         monitor?.stop();
         for (const res of answering) if (!res.headersSent) res.setHeader('connection', 'close');

@@ -117,8 +117,8 @@ export function createRetention(options: RetentionOptions): Retention {
     // A stopping process leaves the tidying to the next sweep: it would hold the shutdown up.
     if (!stopped) {
       if (result.deleted >= tidyAfter) await tidyAfterDeletion(database, () => pause(pauseMs));
-      // PGlite never analyzes by itself: the stored-runs estimate and the planner follow new runs too.
-      else if (result.deleted > 0 || database.driver === 'pglite') await analyzeRuns(database);
+      // The stored-runs estimate and the planner see the deletion (PGlite's growth: keepStatistics).
+      else if (result.deleted > 0) await analyzeRuns(database);
     }
     if (result.deleted > 0) {
       log.info(
