@@ -100,13 +100,13 @@ const envSchema = z.object({
   METRICS_TOKEN: z.string().min(1).optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ error: 'expected a URL like http://localhost:4318' }).optional(),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ error: 'expected a URL like http://localhost:4318/v1/traces' }).optional(),
+  SHED_EVENT_LOOP_DELAY_MS: limit(3_600_000).default(200),
+  SHED_HEAP_FRACTION: fraction.default(0.85),
   RUN_RETENTION_HOURS: z.coerce
     .number({ error: 'expected a number of hours' })
     .min(0, { error: 'expected a number of hours of at least 0 (0 keeps every run)' })
     .max(10_000_000, { error: 'expected a number of hours of at most 10000000' })
     .default(720),
-  SHED_EVENT_LOOP_DELAY_MS: limit(3_600_000).default(200),
-  SHED_HEAP_FRACTION: fraction.default(0.85),
 });
 
 /** Everything the server is configured with. */
@@ -175,12 +175,12 @@ export interface Config {
    * (headers, service name, …) are read by the OpenTelemetry SDK itself.
    */
   otlpTracesEndpoint: string | undefined;
-  /** Finished runs older than this (by finishedAt) are deleted, in the background; 0 keeps every run. */
-  runRetentionHours: number;
   /** Event-loop delay (p99 over a second, in ms) past which the process sheds load; 0: never. */
   shedEventLoopDelayMs: number;
   /** Heap used, as a fraction of the heap limit, past which the process sheds load; 0: never. */
   shedHeapFraction: number;
+  /** Finished runs older than this (by finishedAt) are deleted, in the background; 0 keeps every run. */
+  runRetentionHours: number;
 }
 
 /** A setting had a value that cannot be used; the message names the variable. */
@@ -244,8 +244,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     otlpTracesEndpoint:
       e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
       (e.OTEL_EXPORTER_OTLP_ENDPOINT ? `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : undefined),
-    runRetentionHours: e.RUN_RETENTION_HOURS,
     shedEventLoopDelayMs: e.SHED_EVENT_LOOP_DELAY_MS,
     shedHeapFraction: e.SHED_HEAP_FRACTION,
+    runRetentionHours: e.RUN_RETENTION_HOURS,
   };
 }
