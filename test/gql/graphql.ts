@@ -124,6 +124,8 @@ export type WorkflowNodeInput = {
 export type WorkflowSettingsInput = {
   errorStrategy?: ErrorStrategy | null | undefined;
   maxConcurrency?: number | null | undefined;
+  /** Most runs of the workflow running at once, across every process; unset: unlimited. */
+  maxConcurrentRuns?: number | null | undefined;
   timeoutMs?: number | null | undefined;
 };
 
