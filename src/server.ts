@@ -1,10 +1,8 @@
 // The server: node:http with yoga at /graphql (HTTP, SSE, GraphiQL), graphql-ws on the same port and
 // path, /health, /ready and /metrics, the dashboard under /ui/ (ui-server.ts); request bodies bounded; logs through one pino logger. Wires the run service (engine, store, leases) to the pubsub,
 // takes unfinished runs over after it listens, and drains on stop.
-import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { sql } from 'drizzle-orm';
 import { WebSocketServer } from 'ws';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
@@ -33,10 +31,11 @@ import { createKeyCache } from './schema/auth.js';
 import { createAuthThrottle } from './schema/auth-throttle.js';
 import { createKeyLimits } from './schema/rate-limits.js';
 import { createUiRoutes } from './ui-server.js';
+import { readBody, sendJson } from './http-io.js';
+import { createOpsEndpoints } from './ops-endpoints.js';
 import { createLogger, logFunction, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { registerHostMetrics } from './observability/host-metrics.js';
-import { createReadinessCheck } from './observability/ready.js';
 import { createLoadMonitor, loadStartGate, logLoadChanges, type LoadSignal } from './observability/load.js';
 import { logIfFailed, useErrorLog, yogaLogger } from './observability/request-log.js';
 import { createRunObserver, observeCommits } from './observability/run-observer.js';
@@ -237,9 +236,9 @@ export function buildServer(deps: ServerDeps): BraidServer {
     // Answers differ by Origin (CORS): caches must keep them apart.
     res.setHeader('vary', 'Origin');
     const path = (req.url ?? '/').split('?')[0];
-    if (path === '/health') return health(res);
-    if (path === '/ready') return ready(res);
-    if (path === '/metrics') return serveMetrics(req, res);
+    if (path === '/health') return endpoints.health(res);
+    if (path === '/ready') return endpoints.ready(res);
+    if (path === '/metrics') return endpoints.metrics(req, res);
     if (await ui.handle(req, res, path ?? '/')) return;
     if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS') {
       const body = await readBody(req, res, config.maxBodyBytes);
@@ -250,37 +249,7 @@ export function buildServer(deps: ServerDeps): BraidServer {
     await yoga.requestListener(req, res);
   }
 
-  async function health(res: ServerResponse): Promise<void> {
-    try {
-      await database.rows(sql`select 1 as ok`);
-      sendJson(res, 200, { status: 'ok', database: database.driver });
-    } catch (error) {
-      logger.error({ err: error }, 'health check: database unreachable');
-      sendJson(res, 503, { status: 'unavailable', database: database.driver });
-    }
-  }
-
-  const readiness = createReadinessCheck({ database, draining: () => draining, shedding: () => load.shedding() }, (error) =>
-    logger.error({ err: error }, 'readiness check: database unreachable'),
-  );
-
-  /** 200 while the process takes work (database reachable, migrations applied, not draining or shedding); 503 with the reason otherwise. */
-  async function ready(res: ServerResponse): Promise<void> {
-    const { ready, reason } = await readiness();
-    if (ready) sendJson(res, 200, { status: 'ready' });
-    else sendJson(res, 503, { status: 'unavailable', reason });
-  }
-
-  /** Prometheus text; with METRICS_TOKEN set, only for `Authorization: Bearer <METRICS_TOKEN>`. */
-  async function serveMetrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (config.metricsToken !== undefined && !bearerIs(req.headers.authorization, config.metricsToken)) {
-      res.setHeader('www-authenticate', 'Bearer');
-      return sendJson(res, 401, { errors: [{ message: 'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>', extensions: { code: 'UNAUTHENTICATED' } }] });
-    }
-    const text = await metrics.text();
-    res.writeHead(200, { 'content-type': metrics.contentType, 'content-length': Buffer.byteLength(text) });
-    res.end(text);
-  }
+  const endpoints = createOpsEndpoints({ config, database, logger, metrics, draining: () => draining, shedding: () => load.shedding() });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxBodyBytes });
   let ws: ReturnType<typeof useGraphqlWs> | undefined;
@@ -406,59 +375,4 @@ export function buildServer(deps: ServerDeps): BraidServer {
       })());
     },
   };
-}
-
-/** Whether `header` is `Bearer <token>`, compared in constant time. */
-function bearerIs(header: string | undefined, token: string): boolean {
-  const given = Buffer.from(header ?? '');
-  const expected = Buffer.from(`Bearer ${token}`);
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-/**
- * Reads the whole body, or answers 413 and resolves null once it passes `limit` bytes (checked against
- * Content-Length first, then while reading). The rest of an oversized body is discarded, not kept.
- */
-function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let refused = false;
-    const refuse = () => {
-      refused = true;
-      chunks.length = 0;
-      res.setHeader('connection', 'close');
-      sendJson(res, 413, {
-        errors: [
-          { message: `request body too large: at most ${limit} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE', limit } },
-        ],
-      });
-      resolve(null);
-    };
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) refuse();
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      // Past the limit the bytes are dropped (the client then reads the 413 instead of a reset);
-      // a client that keeps sending far beyond it is cut off.
-      if (refused) {
-        if (size > 64 * limit) req.destroy();
-        return;
-      }
-      if (size > limit) return refuse();
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (!refused) resolve(Buffer.concat(chunks, size));
-    });
-    req.on('error', (error) => {
-      if (!refused) reject(error);
-    });
-  });
 }

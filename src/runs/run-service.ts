@@ -141,6 +141,7 @@ export function createRunService(options: RunServiceOptions): RunService {
     log,
     observer: {
       started: (run) => options.observer?.started(run),
+      tookOver: (run) => options.observer?.tookOver?.(run),
       finished(run) {
         options.observer?.finished(run);
         // Its slot is free: a run its organization's or workflow's limit held back may start now.
