@@ -12,8 +12,7 @@ import { createNodeSlots } from './db/node-slots.js';
 import { ensureDevKey } from './dev-key.js';
 import { ensureSecretsKey } from './secrets-key.js';
 import { refusal } from './origin-policy.js';
-import { createRunStore } from './db/run-store.js';
-import { builtinNodeTypes, createEngine, createHostLimits, defaultDefinitionLimits, setDefinitionLimits, type Clock, type ExpressionMode, type NodeRegistry, type RunTracer, systemClock } from './engine/index.js';
+import { builtinNodeTypes, createHostLimits, defaultDefinitionLimits, setDefinitionLimits, type Clock, type ExpressionMode, type NodeRegistry, type RunTracer, systemClock } from './engine/index.js';
 import { createPubSub } from './pubsub.js';
 import { listenKeyRevocations, type ServerPubSub } from './runs/event-feed.js';
 import { createGraphCache } from './runs/graphs.js';
@@ -31,6 +30,7 @@ import { createKeyCache } from './schema/auth.js';
 import { createAuthThrottle } from './schema/auth-throttle.js';
 import { createKeyLimits } from './schema/rate-limits.js';
 import { createUiRoutes } from './ui-server.js';
+import { serverEngine } from './server-engine.js';
 import { readBody, sendJson } from './http-io.js';
 import { createOpsEndpoints } from './ops-endpoints.js';
 import { createLogger, logFunction, type Logger } from './observability/logger.js';
@@ -38,7 +38,7 @@ import { createMetrics, type Metrics } from './observability/metrics.js';
 import { registerHostMetrics } from './observability/host-metrics.js';
 import { createLoadMonitor, loadStartGate, logLoadChanges, type LoadSignal } from './observability/load.js';
 import { logIfFailed, useErrorLog, yogaLogger } from './observability/request-log.js';
-import { createRunObserver, observeCommits } from './observability/run-observer.js';
+import { createRunObserver } from './observability/run-observer.js';
 import type { Tracing } from './observability/tracing.js';
 
 export interface ServerDeps {
@@ -145,41 +145,20 @@ export function buildServer(deps: ServerDeps): BraidServer {
     log,
     observer: createRunObserver(logger, metrics),
     shedding: () => load.shedding() !== null,
-    createEngine: ({ onCommitted, epochOf, holds, notify }) =>
-      createEngine({
-        store: createRunStore(database, {
-          // PGlite writes on the main thread: gathering commits for 10 ms makes fewer, larger writes and
-          // leaves the loop free for the I/O of the nodes just started (seed on PGlite: 217–220 → 207–211 ms
-          // makespan). PostgreSQL writes off-thread, so its batches go at the end of each loop turn.
-          gatherMs: database.driver === 'pglite' ? 10 : 0,
-          // Alone on PGlite nobody else can take a run: fencing would only cost a statement.
-          ...(database.driver === 'postgres' ? { epochOf } : {}),
-          ...(notify ? { notify } : {}),
-        }),
-        registry,
-        allowPrivateNetwork: config.httpAllowPrivate,
-        hostLimits,
-        runningNodeLimits: nodeSlots ?? nodeLimits,
-        // While shedding load, new node starts wait (PENDING, saying why) instead of failing.
-        startGate: loadStartGate(load),
-        expressions: {
-          limits: {
-            timeoutMs: config.expressionTimeoutMs,
-            memoryMb: config.expressionMemoryMb,
-            resultBytes: config.expressionResultBytes,
-            workers: config.expressionWorkers,
-          },
-          warm: true,
-          mode: deps.expressionMode,
-        },
-        onCommitted: observeCommits(metrics, onCommitted),
-        log,
-        logger,
-        ...(tracer ? { tracer } : {}),
-        // Alone on PGlite a lease cannot be lost to another process.
-        ...(database.driver === 'postgres' ? { holds } : {}),
-        ...(deps.clock ? { clock: deps.clock } : {}),
-      }),
+    createEngine: serverEngine({
+      config,
+      database,
+      registry,
+      hostLimits,
+      runningNodeLimits: nodeSlots ?? nodeLimits,
+      startGate: loadStartGate(load),
+      metrics,
+      log,
+      logger,
+      ...(tracer ? { tracer } : {}),
+      ...(deps.clock ? { clock: deps.clock } : {}),
+      ...(deps.expressionMode ? { expressionMode: deps.expressionMode } : {}),
+    }),
   });
   const streams = createStreamTracker();
   const retention = createRetention({
