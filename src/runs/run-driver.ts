@@ -5,7 +5,7 @@ import { finalizeStoredRun, type FinalizeOutcome } from '../db/queries/run-final
 import { readRunStates } from '../db/queries/run-states.js';
 import { LeaseLostError } from '../db/run-store.js';
 import type { RunEventRow, RunRow } from '../db/schema.js';
-import { finalRunStatuses, type Engine, type Log, type RestoredRun, type RunCommit, type RunEnd } from '../engine/index.js';
+import { finalRunStatuses, type Engine, type Log, type RestoredRun, type RunCommit, type RunEnd, type RunSecrets } from '../engine/index.js';
 import type { Announcement, EventFeed, ServerPubSub } from './event-feed.js';
 import type { GraphCache } from './graphs.js';
 import { StoredDefinitionInvalidError } from './graphs.js';
@@ -18,7 +18,8 @@ export interface RunDriver {
   readonly size: number;
   isLive(runId: string): boolean;
   /** Drives `run`, held with `epoch`, afresh or from `restored`; resolves once it started. */
-  drive(run: RunRow, epoch: number, restored?: RestoredRun): Promise<void>;
+  /** Starts driving `run`: `restored` after a take-over; `secrets` when the caller read them already. */
+  drive(run: RunRow, epoch: number, given?: { restored?: RestoredRun; secrets?: RunSecrets | undefined }): Promise<void>;
   /** Takes over claimed runs: reads their rows in a few statements and drives each. */
   take(claimed: RunRow[]): Promise<void>;
   /** Cancels a run driven here and waits until its final state is stored; false when not live. */
@@ -127,7 +128,8 @@ export function createRunDriver(deps: {
     deps.onRunLeft();
   }
 
-  async function drive(run: RunRow, epoch: number, restored?: RestoredRun): Promise<void> {
+  async function drive(run: RunRow, epoch: number, given: { restored?: RestoredRun; secrets?: RunSecrets | undefined } = {}): Promise<void> {
+    const { restored } = given;
     if (live.has(run.id)) {
       // Re-claimed while still driven here (a renewal came too late): the live run adopts the new epoch.
       leases.hold(run.id, epoch);
@@ -138,7 +140,7 @@ export function createRunDriver(deps: {
     let secrets;
     try {
       graph = await deps.graphs.get(run.workflowId, run.workflowVersion);
-      if (graph.secrets.length > 0) secrets = await deps.secrets(run.organizationId, graph.secrets);
+      if (graph.secrets.length > 0) secrets = given.secrets ?? (await deps.secrets(run.organizationId, graph.secrets));
     } catch (error) {
       leases.forget(run.id);
       const reason = error instanceof StoredDefinitionInvalidError ? error.message : String(error);
@@ -180,7 +182,7 @@ export function createRunDriver(deps: {
       for (const run of claimed) {
         // A run whose last stored status is RUNNING was driven by a process that is gone.
         const restored = restoredRun(run, states.get(run.id)!, run.status === 'RUNNING' ? 'RUN_RESUMED' : null);
-        await drive(run, run.epoch, restored);
+        await drive(run, run.epoch, { restored });
         // Its status stays RUNNING, so no `started`: say where it went on, as a fresh start does.
         if (run.status === 'RUNNING' && live.has(run.id)) deps.observer?.tookOver?.(run);
       }

@@ -234,8 +234,10 @@ export function createRunService(options: RunServiceOptions): RunService {
       if (!accepting) throw new UnavailableError();
       // Compiled before anything is written: a definition that no longer compiles stores nothing.
       const graph = await options.graphs.get(workflow.id, workflow.version);
-      // An input holding a secret's value is stored redacted, as the run will see it.
-      if (graph.secrets.length > 0) input = await redactedInput(await options.secrets(organizationId, graph.secrets), input);
+      // An input holding a secret's value is stored redacted, as the run will see it; the secrets read
+      // here are the ones the run starts with.
+      const secrets = graph.secrets.length > 0 ? await options.secrets(organizationId, graph.secrets) : undefined;
+      if (secrets) input = redactedInput(secrets, input);
       const claim = claimFor(graph.settings.maxConcurrentRuns !== undefined);
       try {
         const { run, created } = await insertRun(
@@ -246,7 +248,7 @@ export function createRunService(options: RunServiceOptions): RunService {
         if (!created) return run;
         driver.publishRun(run);
         // The insert leaves the run unclaimed when the organization has a limit: the claim query decides.
-        if (claim && run.owner === processId) await driver.drive(run, run.epoch);
+        if (claim && run.owner === processId) await driver.drive(run, run.epoch, { secrets });
         else {
           dispatcher.wakeSoon();
           if (!hasRoom()) await feed.wakeOthers();
@@ -294,7 +296,7 @@ export function createRunService(options: RunServiceOptions): RunService {
         driver.publishRun(reopened, [event]);
         if (claim) {
           const states = await readRunStates(db, [runId]);
-          await driver.drive(reopened, reopened.epoch, restoredRun(reopened, states.get(runId)!, null));
+          await driver.drive(reopened, reopened.epoch, { restored: restoredRun(reopened, states.get(runId)!, null) });
         } else {
           dispatcher.wake();
           if (!hasRoom()) await feed.wakeOthers();
