@@ -1,5 +1,6 @@
-// The database's own upkeep: planner statistics after migrations, as tables grow and after large deletions, PGlite's
-// checkpoints (it has no background checkpointer or autovacuum), and a cheap estimate of the stored runs.
+// The database's own upkeep: planner statistics after migrations, as tables grow and after large
+// deletions, PGlite's checkpoints (it has no background checkpointer or autovacuum), and a cheap
+// estimate of the stored runs.
 import { sql } from 'drizzle-orm';
 import type { Database } from './client.js';
 
@@ -33,8 +34,9 @@ export async function analyzeStale(database: Database): Promise<string[]> {
 }
 
 /**
- * Keeps PGlite's statistics up with its tables, every `intervalMs` (default 2 s: a catalog read; an ANALYZE only where
- * analyzeStale finds one due). PostgreSQL's autovacuum does this itself: nothing is started there.
+ * Keeps PGlite's statistics up with its tables, every `intervalMs` (default 2 s: a catalog read; an
+ * ANALYZE only where analyzeStale finds one due). PostgreSQL's autovacuum does this itself: nothing is
+ * started there.
  */
 export function keepStatistics(database: Database, options: { intervalMs?: number; log(message: string, data: Record<string, unknown>): void }): { stop(): Promise<void> } {
   if (database.driver !== 'pglite') return { stop: async () => {} };
@@ -57,9 +59,9 @@ export async function analyzeRuns(database: Database): Promise<void> {
 }
 
 /**
- * After a sweep that deleted many rows (`between` runs after each table). PGlite: VACUUM (so the space of the deleted rows is reused
- * instead of the files growing), fresh statistics, then a CHECKPOINT so the write-ahead log it wrote
- * is recycled. PostgreSQL: autovacuum and its checkpointer do the rest; only `runs` is re-analyzed, so
+ * After a sweep that deleted many rows (`between` runs after each table). PGlite: VACUUM (so the space
+ * of the deleted rows is reused instead of the files growing), fresh statistics, then a CHECKPOINT so
+ * the write-ahead log it wrote is recycled. PostgreSQL: autovacuum and its checkpointer do the rest; only `runs` is re-analyzed, so
  * the stored-runs estimate and the planner see the deletion at once.
  */
 export async function tidyAfterDeletion(database: Database, between: () => Promise<void> = async () => {}): Promise<void> {
@@ -78,8 +80,8 @@ export async function tidyAfterDeletion(database: Database, between: () => Promi
 /**
  * How many runs are stored, estimated as the planner does (rows per page at the last ANALYZE times the
  * table's pages now): a catalog read, whatever the table's size. Counts only when there are no
- * statistics yet (never analyzed, or analyzed empty): retention's sweeps analyze `runs` on PGlite,
- * autovacuum does on PostgreSQL.
+ * statistics yet (a table still too small to be analyzed): keepStatistics analyzes `runs` on PGlite as
+ * it grows, autovacuum on PostgreSQL.
  */
 export async function estimateStoredRuns(database: Database): Promise<number> {
   const [row] = await database.rows<{ estimate: number | string | null }>(sql`
