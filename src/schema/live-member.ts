@@ -164,6 +164,8 @@ export function createMember<T>(options: MemberOptions<T>): Member<T> {
     },
     offer(value) {
       if (ended) return;
+      // Values the replay already sent wait for nothing: only what is still to go counts toward maxQueue.
+      if (sequence) while (head < queue.length && sequence.seqOf(queue[head] as T) <= last) head++;
       if (queue.length - head >= options.maxQueue) {
         options.onTooSlow();
         return finish(new SubscriberTooSlowError(options.maxQueue));
