@@ -45,7 +45,22 @@ export class DataDirInUseError extends Error {
  * The sockets inside DATA_DIR make `PGlite#dumpDataDir()` fail while they exist.
  */
 export async function acquireDataDirLock(dataDir: string): Promise<DataDirLock> {
+  // Within one process, contenders for one directory take turns instead of meeting on the sockets:
+  // eight at once could otherwise all keep stepping back until every one gave up.
   const dir = resolve(dataDir);
+  const turn = (inProcess.get(dir) ?? Promise.resolve()).catch(() => {}).then(() => acquire(dir));
+  inProcess.set(dir, turn);
+  try {
+    return await turn;
+  } finally {
+    if (inProcess.get(dir) === turn) inProcess.delete(dir);
+  }
+}
+
+/** The acquisition under way (or last) per directory in this process. */
+const inProcess = new Map<string, Promise<DataDirLock>>();
+
+async function acquire(dir: string): Promise<DataDirLock> {
   await mkdir(dir, { recursive: true });
   const socketDir = await socketDirectory(await realpath(dir));
   await mkdir(socketDir, { recursive: true });
