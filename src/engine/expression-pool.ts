@@ -32,7 +32,7 @@ export interface ExpressionPool {
 }
 
 // Plain JavaScript next to this file, whether this file runs as TypeScript (tsx, vitest) or compiled.
-const workerFile = fileURLToPath(new URL('./expression-worker.mjs', import.meta.url));
+const workerFile = fileURLToPath(new URL('./expression-worker.cjs', import.meta.url));
 
 /** A pool with all its threads started (they load jsonata once; a cold thread costs tens of ms). */
 export function createExpressionPool(options: ExpressionPoolOptions): ExpressionPool {
