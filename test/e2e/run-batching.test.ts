@@ -1,10 +1,10 @@
 // A page of runs selecting workflow, steps and branches costs the same few statements whatever its size:
 // the fields of all its runs are read together. Statements are counted at the database driver.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/client.js';
 import { branches, runs, steps } from '../../src/db/schema.js';
 import { createWorkflow } from '../helpers/operations.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { countStatements } from '../helpers/statements.js';
 
 let t: TestServer;
 let key: string;
@@ -13,19 +13,6 @@ const workflowIds: string[] = [];
 const runCount = 10;
 
 const at = (ms: number) => new Date(Date.UTC(2026, 0, 1, 12, 0, 0) + ms);
-
-/** Counts the statements `database` sends (the drivers' query entry points), keeping their text. */
-function countStatements(database: Database): { texts: string[]; stop(): void } {
-  const texts: string[] = [];
-  const client = database.client as unknown as Record<string, (...args: unknown[]) => unknown>;
-  const name = database.driver === 'pglite' ? 'query' : 'unsafe';
-  const original = client[name]!;
-  client[name] = function (this: unknown, ...args: unknown[]) {
-    texts.push(String(args[0]));
-    return original.apply(this, args);
-  };
-  return { texts, stop: () => void (client[name] = original) };
-}
 
 /** The statements that read runs and their parts (a PostgreSQL server's own lease polls left out). */
 const reads = (texts: string[]) =>

@@ -1,10 +1,10 @@
 // totalCount on every connection: how many items the connection's filter matches in all (whatever the
 // page), within the caller's organization only, and counted only when a query asks for it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/client.js';
 import { graphql } from '../gql/index.js';
 import { CancelRun, GetRun, createWorkflow, startRun } from '../helpers/operations.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { statementsDuring } from '../helpers/statements.js';
 
 let t: TestServer;
 let key: string;
@@ -66,24 +66,6 @@ async function until(runId: string, status: string, as: string): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   throw new Error(`run ${runId} never became ${status}`);
-}
-
-/** The statements `database` sends while `action` runs (the drivers' query entry points). */
-async function statementsDuring(database: Database, action: () => Promise<unknown>): Promise<string[]> {
-  const texts: string[] = [];
-  const client = database.client as unknown as Record<string, (...args: unknown[]) => unknown>;
-  const name = database.driver === 'pglite' ? 'query' : 'unsafe';
-  const original = client[name]!;
-  client[name] = function (this: unknown, ...args: unknown[]) {
-    texts.push(String(args[0]));
-    return original.apply(this, args);
-  };
-  try {
-    await action();
-  } finally {
-    client[name] = original;
-  }
-  return texts;
 }
 
 beforeAll(async () => {
