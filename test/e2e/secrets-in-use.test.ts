@@ -22,15 +22,33 @@ interface Received {
   body: string;
 }
 
-/** Answers every request with what it received; `/deny` answers 401 with the headers as text. */
-async function startEchoServer(): Promise<{ url: string; received: Received[]; server: Server }> {
+/**
+ * Answers every request with what it received; `/deny` answers 401 with the headers as text, `/fail/…`
+ * 503, and `/leak` answers the secret's value unasked (as a "who am I" endpoint may). It is the
+ * server's OTLP receiver too: `/v1/traces` bodies are kept in `traces`.
+ */
+async function startEchoServer(): Promise<{ url: string; received: Received[]; traces: string[]; server: Server }> {
   const received: Received[] = [];
+  const traces: string[] = [];
   const server = createServer(async (request, response) => {
     let body = '';
     for await (const chunk of request) body += chunk;
     const url = new URL(request.url ?? '/', 'http://echo');
+    if (url.pathname === '/v1/traces') {
+      traces.push(body);
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      return;
+    }
     received.push({ path: url.pathname + url.search, headers: request.headers, body });
     const authorization = request.headers.authorization ?? '';
+    if (url.pathname === '/leak') {
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: secretValue }));
+      return;
+    }
+    if (url.pathname.startsWith('/fail/')) {
+      response.writeHead(503).end();
+      return;
+    }
     if (url.pathname === '/deny') {
       response.writeHead(401, { 'content-type': 'text/plain' }).end(`refused: ${JSON.stringify(request.headers)}`);
       return;
@@ -50,10 +68,12 @@ async function startEchoServer(): Promise<{ url: string; received: Received[]; s
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received, server };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received, traces, server };
 }
 
 const secretValue = `tok_${randomBytes(12).toString('hex')}+/ =&?`;
+/** A second secret, safe in a url path, where a failure's message names it. */
+const pathValue = `path_${randomBytes(12).toString('hex')}`;
 /** Every form of the value that must appear nowhere. */
 const forms = [
   secretValue,
@@ -90,6 +110,20 @@ async function details(runId: string, key = editor) {
 
 const http = (id: string, params: Record<string, unknown>) => ({ id, type: 'http', params });
 
+interface ExportedSpan {
+  name: string;
+  attributes: { key: string; value: { stringValue?: string } }[];
+  status?: { message?: string };
+}
+
+/** The spans named `name` of run `runId` the server exported so far (OTLP/JSON). */
+function attemptSpans(runId: string, name: string): ExportedSpan[] {
+  return echo.traces
+    .flatMap((body) => (JSON.parse(body) as { resourceSpans: { scopeSpans: { spans: ExportedSpan[] }[] }[] }).resourceSpans)
+    .flatMap((resource) => resource.scopeSpans.flatMap((scope) => scope.spans))
+    .filter((span) => span.name === name && span.attributes.some((each) => each.key === 'braid.run.id' && each.value.stringValue === runId));
+}
+
 beforeAll(async () => {
   // Everything the server logs, at its most verbose, and anything written to the console.
   for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
@@ -101,18 +135,25 @@ beforeAll(async () => {
       done();
     },
   });
-  [t, echo] = await Promise.all([startTestServer({}, { logger: createLogger({ level: 'trace', destination: sink }) }), startEchoServer()]);
+  // Spans are exported too (to the echo API), every 50 ms.
+  vi.stubEnv('OTEL_BSP_SCHEDULE_DELAY', '50');
+  echo = await startEchoServer();
+  t = await startTestServer({ otlpTracesEndpoint: `${echo.url}/v1/traces` }, { logger: createLogger({ level: 'trace', destination: sink }) });
   const a = await t.createOrganization();
   editor = await t.createKey(a.adminKey, 'EDITOR');
   other = (await t.createOrganization()).adminKey;
   client = t.wsClient(editor);
-  expect((await t.request(createSecret, { name: 'API_TOKEN', value: secretValue }, editor)).data).toEqual({ createSecret: { __typename: 'Secret' } });
+  for (const [name, value] of [['API_TOKEN', secretValue], ['PATH_TOKEN', pathValue]]) {
+    expect((await t.request(createSecret, { name, value }, editor)).data).toEqual({ createSecret: { __typename: 'Secret' } });
+  }
 });
 
 afterAll(async () => {
   vi.restoreAllMocks();
-  echo?.server.close();
+  vi.unstubAllEnvs();
+  // The server first: stopping sends its last spans to the echo API.
   await t?.close();
+  echo?.server.close();
 });
 
 describe('a run using a secret', () => {
@@ -167,6 +208,41 @@ describe('a run using a secret', () => {
     // The run's lines were logged (with its failure), none with the value.
     expect(logged.some((line) => line.includes(runId) && line.includes('[secret:API_TOKEN]'))).toBe(true);
     expectNoValue(logged.join('\n'), 'the logs');
+  });
+
+  it('redacts what a node reports itself (a retried failure naming the url) and what steps before the first use output', async () => {
+    const definition = {
+      nodes: [
+        { id: 'start', type: 'trigger' },
+        http('leak', { url: `${echo.url}/leak` }),
+        {
+          ...http('call', { url: `${echo.url}/fail/{{ $secrets.PATH_TOKEN }}`, headers: { authorization: 'Bearer {{ $secrets.API_TOKEN }}' } }),
+          retry: { maxAttempts: 2, backoff: 'FIXED', initialDelayMs: 10 },
+        },
+      ],
+      edges: [
+        { source: 'start', target: 'leak' },
+        { source: 'leak', target: 'call' },
+      ],
+    };
+    const { runId, events } = await runToEnd(t, editor, client, definition);
+    expect(echo.received.filter((request) => request.path === `/fail/${pathValue}`)).toHaveLength(2);
+
+    const run = await details(runId);
+    expect(run.secretsUsed).toEqual(['API_TOKEN', 'PATH_TOKEN']);
+    // The value came back before any node read it: the run knew it from its start.
+    expect(run.steps.find((step) => step.nodeId === 'leak')!.output).toMatchObject({ body: { token: '[secret:API_TOKEN]' } });
+    expect(run.steps.find((step) => step.nodeId === 'call')!.error).toContain('/fail/[secret:PATH_TOKEN] responded 503');
+    const retrying = events.find((event) => event.type === 'NODE_RETRYING') as { error?: string } | undefined;
+    expect(JSON.stringify(retrying)).toContain('[secret:PATH_TOKEN]');
+
+    // Both attempts' spans are exported, their failure named redacted.
+    await vi.waitFor(() => expect(attemptSpans(runId, 'node call')).toHaveLength(2), { timeout: 10_000 });
+    expect(attemptSpans(runId, 'node call').map((span) => span.status?.message)).toEqual([expect.stringContaining('[secret:PATH_TOKEN]'), expect.stringContaining('[secret:PATH_TOKEN]')]);
+
+    const everything = [JSON.stringify(run), JSON.stringify(events), await storedText(t.database), logged.join('\n'), echo.traces.join('\n')].join('\n');
+    expectNoValue(everything, 'the run, its events, the database, the logs or the spans');
+    expect(everything.includes(pathValue), 'something holds the path secret').toBe(false);
   });
 
   it('fails the step naming a missing secret, and sends nothing', async () => {
