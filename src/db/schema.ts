@@ -1,6 +1,7 @@
 // The drizzle schema: organizations and keys, versioned workflows, runs with their steps, branches and events, secrets.
 import { sql } from 'drizzle-orm';
 import {
+  check,
   index,
   integer,
   jsonb,
@@ -229,6 +230,23 @@ export const secrets = pgTable(
     updatedAt: time('updated_at').notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.organizationId, t.name] })],
+);
+
+/**
+ * One row: a fixed text encrypted under the key the secrets are stored under (src/db/queries/
+ * secrets-key-check.ts), so that a process holding another key finds out before it writes a value no
+ * other process could read. Rotation replaces it in the transaction that re-encrypts the secrets.
+ */
+export const secretsKeyCheck = pgTable(
+  'secrets_key_check',
+  {
+    id: integer('id').primaryKey().default(1),
+    ciphertext: text('ciphertext').notNull(),
+    iv: text('iv').notNull(),
+    authTag: text('auth_tag').notNull(),
+    updatedAt: time('updated_at').notNull().defaultNow(),
+  },
+  (t) => [check('secrets_key_check_one_row', sql`${t.id} = 1`)],
 );
 
 export type OrganizationRow = typeof organizations.$inferSelect;
