@@ -4,6 +4,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDb } from './db/client.js';
 import { DataDirInUseError, lockDataDir, type DataDirLock } from './db/data-dir-lock.js';
 import { migrateDb } from './db/migrate.js';
+import { SecretsKeyMismatchError } from './db/queries/secrets-key-check.js';
 import { createLogger } from './observability/logger.js';
 import { newProcessId } from './runs/run-service.js';
 import { buildServer } from './server.js';
@@ -43,9 +44,9 @@ async function main(): Promise<void> {
   try {
     started = await server.start(config.port, config.host);
   } catch (error) {
-    const refusal = listenRefusal(error, config);
+    const refusal = startRefusal(error, config);
     if (!refusal) throw error;
-    // One line a person can act on, not a stack: the usual mistake is a second server on the port.
+    // One line a person can act on, not a stack: the usual mistakes are a second server on the port, a stale key.
     console.error(`braid: ${refusal}`);
     await Promise.race([
       server.stop().then(() => database.close()).then(() => lock?.release()),
@@ -96,8 +97,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
-/** Why the port could not be listened on, in a sentence naming what to change; undefined for other errors. */
-function listenRefusal(error: unknown, config: Config): string | undefined {
+/** Why the server could not start, in a sentence naming what to change; undefined for other errors. */
+function startRefusal(error: unknown, config: Config): string | undefined {
+  if (error instanceof SecretsKeyMismatchError) return error.message;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const where = `port ${config.port} on ${config.host}`;
   if (code === 'EADDRINUSE') return `${where} is already in use; set PORT to another port (or stop the process using it)`;

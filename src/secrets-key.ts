@@ -1,11 +1,17 @@
-// Dev mode's secrets key, one per data directory: made once and kept in DATA_DIR/secrets-key (mode 0600,
-// base64), reused by every later start so that stored secrets stay readable. With SECRETS_KEY set it is unused.
+// The server's secrets key. Dev mode's, one per data directory: made once and kept in DATA_DIR/secrets-key
+// (mode 0600, base64), reused by every later start so that stored secrets stay readable (with SECRETS_KEY
+// set it is unused). Whichever it is, a start with a key other than the store's is refused.
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { secretsKeySchema } from './config.js';
+import type { Db } from './db/client.js';
+import { checkSecretsKey, SecretsKeyMismatchError } from './db/queries/secrets-key-check.js';
 
 export const secretsKeyFileName = 'secrets-key';
+
+/** Where a server's secrets key came from: SECRETS_KEY, dev mode's file or a new one per start; or none. */
+export type SecretsKeySource = 'SECRETS_KEY' | { file: string } | 'new per start' | 'none';
 
 /** The key file of `dataDir`; undefined for `memory://`, which keeps nothing. */
 export function secretsKeyFile(dataDir: string): string | undefined {
@@ -54,4 +60,21 @@ export async function writeSecretsKeyFile(file: string, key: Buffer): Promise<vo
   const temporary = `${file}.${process.pid}.tmp`;
   await writeFile(temporary, `${key.toString('base64')}\n`, { mode: 0o600 });
   await rename(temporary, file);
+}
+
+/**
+ * Throws SecretsKeyMismatchError, naming where the key came from, when `key` is not the key of the
+ * stored secrets: a server started with it would fail every run that uses one and store new values no
+ * other server could read. A store without secrets takes `key`.
+ */
+export async function checkStartKey(db: Db, key: Buffer, source: SecretsKeySource): Promise<void> {
+  try {
+    await checkSecretsKey(db, key);
+  } catch (error) {
+    if (!(error instanceof SecretsKeyMismatchError)) throw error;
+    const what = typeof source === 'object' ? `the key in ${source.file}` : source === 'new per start' ? 'the new dev-mode key' : 'SECRETS_KEY';
+    throw new SecretsKeyMismatchError(
+      `${what} is not the key the stored secrets are encrypted under: start with the key they were last rotated to (npm run secrets:rotate names it NEW_SECRETS_KEY)`,
+    );
+  }
 }

@@ -10,7 +10,7 @@ import { recordApiKeyUse } from './db/queries/api-keys.js';
 import { createNodeLimitCache } from './db/queries/node-limits.js';
 import { createNodeSlots } from './db/node-slots.js';
 import { ensureDevKey } from './dev-key.js';
-import { ensureSecretsKey } from './secrets-key.js';
+import { checkStartKey, ensureSecretsKey, type SecretsKeySource } from './secrets-key.js';
 import { refusal } from './origin-policy.js';
 import { builtinNodeTypes, createHostLimits, defaultDefinitionLimits, setDefinitionLimits, type Clock, type ExpressionMode, type NodeRegistry, type RunTracer, systemClock } from './engine/index.js';
 import { createPubSub } from './pubsub.js';
@@ -61,6 +61,12 @@ export interface ServerDeps {
   retention?: Partial<Pick<RetentionOptions, 'now' | 'batchSize' | 'pauseMs' | 'maxBatches' | 'intervalMs' | 'tidyAfter' | 'onDeleted'>>;
   /** Whether the process sheds load; by default a monitor of SHED_EVENT_LOOP_DELAY_MS and SHED_HEAP_FRACTION. */
   load?: LoadSignal;
+  /**
+   * Tests: the claim's timed sweeps (default every second) and the age at which a cached maxRunningNodes
+   * is read again (default 1000 ms); far above a test's patience, only a wake or an invalidation explains a change.
+   */
+  claimPollMs?: number;
+  nodeLimitTtlMs?: number;
 }
 
 export interface StartedServer {
@@ -76,7 +82,7 @@ export interface StartedServer {
    * Where the secrets key comes from: SECRETS_KEY, dev mode's file in DATA_DIR (or a new key per
    * start), or nowhere (secrets cannot be created or updated).
    */
-  secretsKey: 'SECRETS_KEY' | { file: string } | 'new per start' | 'none';
+  secretsKey: SecretsKeySource;
 }
 
 export interface BraidServer {
@@ -127,7 +133,7 @@ export function buildServer(deps: ServerDeps): BraidServer {
   const hostLimits = createHostLimits({ max: config.httpHostConcurrency, clock: deps.clock ?? systemClock });
   registerHostMetrics(metrics.registry, () => hostLimits.hosts());
   // Organizations' maxRunningNodes, enforced among the runs this process drives.
-  const nodeLimits = createNodeLimitCache(database.db, { log });
+  const nodeLimits = createNodeLimitCache(database.db, { log, ...(deps.nodeLimitTtlMs ? { ttlMs: deps.nodeLimitTtlMs } : {}) });
   // Across processes sharing PostgreSQL: each holds its share of an organization's limit as advisory-lock slots.
   const nodeSlots = database.driver === 'postgres' ? createNodeSlots(database, nodeLimits, { log }) : undefined;
   // Tracing is loaded by start() when configured; runs start only after it. Off, the engine gets no tracer at all.
@@ -145,6 +151,8 @@ export function buildServer(deps: ServerDeps): BraidServer {
     log,
     observer: createRunObserver(logger, metrics),
     shedding: () => load.shedding() !== null,
+    nodeLimitsChanged: (organizationId) => nodeLimits.invalidate(organizationId),
+    ...(deps.claimPollMs ? { claimPollMs: deps.claimPollMs } : {}),
     createEngine: serverEngine({
       config,
       database,
@@ -275,6 +283,7 @@ export function buildServer(deps: ServerDeps): BraidServer {
         secretsKey = kept.file ? { file: kept.file } : 'new per start';
       }
       if (!services.secretsKey) log('SECRETS_KEY is not set: createSecret and updateSecret answer SECRETS_KEY_MISSING');
+      else await checkStartKey(database.db, services.secretsKey, secretsKey);
       // Revocations on other processes: forgotten here at once; after a reconnect every cached key is read again.
       if (database.driver === 'postgres') {
         keyRevocations = await listenKeyRevocations(database, { onRevoked: (keyId) => keys.revoke(keyId), onListen: () => keys.clear() });

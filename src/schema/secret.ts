@@ -1,6 +1,7 @@
 // Secret (its name and times, never its value), createSecret / updateSecret / deleteSecret (EDITOR) and
 // secrets (VIEWER). Values are encrypted before they reach the database.
 import { GraphQLError } from 'graphql';
+import { SecretsKeyMismatchError } from '../db/queries/secrets-key-check.js';
 import { deleteSecret, insertSecret, listSecrets, updateSecret, type SecretInfo } from '../db/queries/secrets.js';
 import { MAX_SECRET_NAME_LENGTH, SECRET_NAME_PATTERN } from '../engine/index.js';
 import { builder } from './builder.js';
@@ -56,6 +57,19 @@ function secretsKeyOf(context: Context): Buffer {
   return key;
 }
 
+/** `write()`, with a store under another key (rotated while this server ran) answered as SECRETS_KEY_MISMATCH. */
+async function underStoreKey<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (!(error instanceof SecretsKeyMismatchError)) throw error;
+    throw new GraphQLError(
+      "this server's SECRETS_KEY is not the key the stored secrets are encrypted under (rotated since it started?): restart it with the current key",
+      { extensions: { code: 'SECRETS_KEY_MISMATCH' } },
+    );
+  }
+}
+
 builder.mutationField('createSecret', (t) =>
   t.field({
     type: SecretRef,
@@ -69,7 +83,7 @@ builder.mutationField('createSecret', (t) =>
       const key = secretsKeyOf(context);
       const name = checkSecretName(args.name);
       const value = checkSecretValue(args.value);
-      const secret = await insertSecret(context.services.database.db, key, organizationOf(context), name, value);
+      const secret = await underStoreKey(() => insertSecret(context.services.database.db, key, organizationOf(context), name, value));
       if (!secret) throw invalid('name', `a secret named "${name}" already exists`);
       return secret;
     },
@@ -87,7 +101,7 @@ builder.mutationField('updateSecret', (t) =>
       const key = secretsKeyOf(context);
       const value = checkSecretValue(args.value);
       const secret = isSecretName(args.name)
-        ? await updateSecret(context.services.database.db, key, organizationOf(context), args.name, value)
+        ? await underStoreKey(() => updateSecret(context.services.database.db, key, organizationOf(context), args.name, value))
         : null;
       if (!secret) throw new NotFoundError('secret', args.name);
       return secret;

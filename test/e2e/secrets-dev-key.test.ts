@@ -13,6 +13,7 @@ import { loadConfig } from '../../src/config.js';
 import { openDb, type Database } from '../../src/db/client.js';
 import { lockDataDir } from '../../src/db/data-dir-lock.js';
 import { migrateDb } from '../../src/db/migrate.js';
+import { SecretsKeyMismatchError } from '../../src/db/queries/secrets-key-check.js';
 import { readSecretValue } from '../../src/db/queries/secrets.js';
 import { SecretDecryptionError } from '../../src/db/secret-cipher.js';
 import { ensureSecretsKey } from '../../src/secrets-key.js';
@@ -115,7 +116,7 @@ it('keeps the secrets key in DATA_DIR and reuses it; rotation re-encrypts under 
   // A wrong old key: refused, nothing changed.
   const wrong = await rotate({ SECRETS_KEY: randomBytes(32).toString('base64'), NEW_SECRETS_KEY: newKey.toString('base64') });
   expect(wrong.code).toBe(1);
-  expect(wrong.stderr).toMatch(/1 of 1 secrets do not decrypt.*DEV_TOKEN.*nothing was changed/);
+  expect(wrong.stderr).toMatch(/rotation refused: the old key is not the key the stored secrets are encrypted under; nothing was changed/);
   // A new key that is not one.
   const bad = await rotate({ NEW_SECRETS_KEY: 'too-short' });
   expect(bad.code).toBe(1);
@@ -127,6 +128,13 @@ it('keeps the secrets key in DATA_DIR and reuses it; rotation re-encrypts under 
   expect(rotated.stdout).toMatch(/re-encrypted 1 secret under the new key/);
   expect(await keyInFile()).toEqual(newKey);
   expect((await stat(file)).mode & 0o777).toBe(0o600);
+
+  // The old key back in the file (a restored backup, say): the server refuses to start with it.
+  await writeFile(file, `${first.toString('base64')}\n`, { mode: 0o600 });
+  await expect(devStart(async () => undefined)).rejects.toThrow(
+    new SecretsKeyMismatchError(`the key in ${file} is not the key the stored secrets are encrypted under: start with the key they were last rotated to (npm run secrets:rotate names it NEW_SECRETS_KEY)`),
+  );
+  await writeFile(file, `${newKey.toString('base64')}\n`, { mode: 0o600 });
 
   await devStart(async ({ url, key, database, organizationId }) => {
     expect(await readSecretValue(database.db, newKey, organizationId, 'DEV_TOKEN')).toBe('dev-value-2');

@@ -217,7 +217,7 @@ describe('a run using a secret', () => {
         http('leak', { url: `${echo.url}/leak` }),
         {
           ...http('call', { url: `${echo.url}/fail/{{ $secrets.PATH_TOKEN }}`, headers: { authorization: 'Bearer {{ $secrets.API_TOKEN }}' } }),
-          retry: { maxAttempts: 2, backoff: 'FIXED', initialDelayMs: 10 },
+          retry: { maxAttempts: 2, backoff: 'FIXED' as const, initialDelayMs: 10 },
         },
       ],
       edges: [

@@ -1,11 +1,13 @@
 // Secrets through the API (CONTRACT §11): create, list, update and delete by name (EDITOR; VIEWER lists);
 // a value is readable through no field and stored only encrypted; another organization's secrets are
 // invisible; bad names, values and duplicates are ValidationErrors that store nothing; without
-// SECRETS_KEY the server refuses to store secrets and says so.
+// SECRETS_KEY the server refuses to store secrets and says so, and with a key the store was rotated away
+// from it refuses too (SECRETS_KEY_MISMATCH).
+import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readSecretValue } from '../../src/db/queries/secrets.js';
+import { readSecretValue, rotateSecretsKey } from '../../src/db/queries/secrets.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { startTestServer, testSecretsKey, type TestServer } from '../helpers/server.js';
 import { storedState, storedText } from '../helpers/stored-state.js';
@@ -222,6 +224,32 @@ describe('without SECRETS_KEY (ADMIN_TOKEN set)', () => {
       expect(listed.data?.secrets).toEqual([]);
     } finally {
       await keyless.close();
+    }
+  });
+});
+
+describe('a server whose key is no longer the store\'s', () => {
+  it('refuses createSecret and updateSecret with SECRETS_KEY_MISMATCH once the store was rotated under it, storing nothing', async () => {
+    const rotated = await startTestServer();
+    try {
+      const admin = (await rotated.createOrganization()).adminKey;
+      expect((await call(createSecret, { name: 'KEPT', value: 'kept-value' }, admin, rotated)).data?.createSecret).toMatchObject({ __typename: 'Secret' });
+      // Another process rotates the store (npm run secrets:rotate) while this server runs with the old key.
+      await rotateSecretsKey(rotated.database.db, testSecretsKey, randomBytes(32));
+      const before = await storedState(rotated.database);
+      for (const [document, field] of [
+        [createSecret, 'createSecret'],
+        [updateSecret, 'updateSecret'],
+      ] as const) {
+        const result = await call(document, { name: 'KEPT', value: 'stale-key-value' }, admin, rotated);
+        expect(result.data ?? null, field).toBeNull();
+        expect(result.errors, field).toMatchObject([
+          { message: expect.stringContaining('not the key the stored secrets are encrypted under'), extensions: { code: 'SECRETS_KEY_MISMATCH' } },
+        ]);
+      }
+      expect(await storedState(rotated.database)).toEqual(before);
+    } finally {
+      await rotated.close();
     }
   });
 });

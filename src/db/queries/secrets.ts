@@ -1,9 +1,11 @@
 // Secrets of an organization: inserted, replaced, deleted and listed by name, the value only ever
-// encrypted (secret-cipher.ts); read decrypted for use; re-encrypted under a new key all at once.
+// encrypted (secret-cipher.ts) and only under the key of the store (secrets-key-check.ts); read
+// decrypted for use; re-encrypted under a new key all at once.
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
-import { secrets, type SecretRow } from '../schema.js';
+import { secrets, secretsKeyCheck, type SecretRow } from '../schema.js';
 import { decryptSecret, encryptSecret, SecretDecryptionError } from '../secret-cipher.js';
+import { holdSecretsKey, keyCheckUnder, SecretsKeyMismatchError } from './secrets-key-check.js';
 
 /** What a secret shows of itself: never its value. */
 export type SecretInfo = Pick<SecretRow, 'name' | 'createdAt' | 'updatedAt'>;
@@ -12,24 +14,36 @@ const info = { name: secrets.name, createdAt: secrets.createdAt, updatedAt: secr
 const inOrganization = (organizationId: string, name: string) =>
   and(eq(secrets.organizationId, organizationId), eq(secrets.name, name));
 
-/** Stores a new secret; null when `organizationId` already has one named `name` (nothing changes). */
-export async function insertSecret(db: Db, key: Buffer, organizationId: string, name: string, value: string): Promise<SecretInfo | null> {
-  const [row] = await db
-    .insert(secrets)
-    .values({ organizationId, name, ...encryptSecret(key, { organizationId, name }, value) })
-    .onConflictDoNothing()
-    .returning(info);
-  return row ?? null;
+/**
+ * Stores a new secret; null when `organizationId` already has one named `name` (nothing changes).
+ * Throws SecretsKeyMismatchError when `key` is not the key of the store.
+ */
+export function insertSecret(db: Db, key: Buffer, organizationId: string, name: string, value: string): Promise<SecretInfo | null> {
+  return db.transaction(async (tx) => {
+    await holdSecretsKey(tx, key, 'share');
+    const [row] = await tx
+      .insert(secrets)
+      .values({ organizationId, name, ...encryptSecret(key, { organizationId, name }, value) })
+      .onConflictDoNothing()
+      .returning(info);
+    return row ?? null;
+  });
 }
 
-/** Replaces the value of a secret of `organizationId`; null when it has none named `name`. */
-export async function updateSecret(db: Db, key: Buffer, organizationId: string, name: string, value: string): Promise<SecretInfo | null> {
-  const [row] = await db
-    .update(secrets)
-    .set({ ...encryptSecret(key, { organizationId, name }, value), updatedAt: sql`now()` })
-    .where(inOrganization(organizationId, name))
-    .returning(info);
-  return row ?? null;
+/**
+ * Replaces the value of a secret of `organizationId`; null when it has none named `name`. Throws
+ * SecretsKeyMismatchError when `key` is not the key of the store.
+ */
+export function updateSecret(db: Db, key: Buffer, organizationId: string, name: string, value: string): Promise<SecretInfo | null> {
+  return db.transaction(async (tx) => {
+    await holdSecretsKey(tx, key, 'share');
+    const [row] = await tx
+      .update(secrets)
+      .set({ ...encryptSecret(key, { organizationId, name }, value), updatedAt: sql`now()` })
+      .where(inOrganization(organizationId, name))
+      .returning(info);
+    return row ?? null;
+  });
 }
 
 /** Deletes a secret of `organizationId`; null when it has none named `name`. */
@@ -73,12 +87,17 @@ export async function readSecretValues(db: Db, key: Buffer, organizationId: stri
 
 /**
  * Re-encrypts every secret (of every organization) from `oldKey` to `newKey` in one transaction: all or
- * nothing. Throws SecretDecryptionError, changing nothing, when any value does not decrypt with
- * `oldKey`. Returns how many were re-encrypted.
+ * nothing. Throws SecretDecryptionError (SecretsKeyMismatchError when `oldKey` is not the store's key),
+ * changing nothing, when any value does not decrypt with `oldKey`. Returns how many were re-encrypted.
  */
 export function rotateSecretsKey(db: Db, oldKey: Buffer, newKey: Buffer): Promise<number> {
   return db.transaction(async (tx) => {
-    // Locked as read: no secret can be written under the old key meanwhile.
+    // The check row locked first: writers wait, then find the new key is not theirs.
+    await holdSecretsKey(tx, oldKey, 'update').catch((error: unknown) => {
+      if (!(error instanceof SecretsKeyMismatchError)) throw error;
+      throw new SecretsKeyMismatchError('the old key is not the key the stored secrets are encrypted under; nothing was changed');
+    });
+    // Locked as read: no secret can be changed under the old key meanwhile.
     const rows = await tx.select().from(secrets).orderBy(asc(secrets.organizationId), asc(secrets.name)).for('update');
     const failed = rows.filter((row) => !decrypts(oldKey, row));
     if (failed.length > 0) {
@@ -92,6 +111,7 @@ export function rotateSecretsKey(db: Db, oldKey: Buffer, newKey: Buffer): Promis
       const value = decryptSecret(oldKey, place, row);
       await tx.update(secrets).set(encryptSecret(newKey, place, value)).where(inOrganization(row.organizationId, row.name));
     }
+    await tx.update(secretsKeyCheck).set({ ...keyCheckUnder(newKey), updatedAt: sql`now()` }).where(eq(secretsKeyCheck.id, 1));
     return rows.length;
   });
 }

@@ -1,0 +1,59 @@
+// Which key the secrets are stored under, checked before anything is written with one: a fixed text
+// encrypted under it in `secrets_key_check`. A process holding another key (started with a stale key
+// after a rotation, or another deployment's) is refused instead of writing values no other process
+// could read. Writers lock the row shared, rotation exclusively, so that no value is written under the
+// old key once a rotation has begun.
+import { asc, eq } from 'drizzle-orm';
+import type { Db } from '../client.js';
+import { secrets, secretsKeyCheck } from '../schema.js';
+import { decryptSecret, encryptSecret, SecretDecryptionError, type EncryptedValue } from '../secret-cipher.js';
+
+/** The check's place: no organization has an empty id, so no secret's ciphertext can stand for it. */
+const checkPlace = { organizationId: '', name: 'secrets key check' };
+const checkText = 'braid secrets key check';
+
+/** The key given is not the one the stored secrets are encrypted under. */
+export class SecretsKeyMismatchError extends SecretDecryptionError {
+  override name = 'SecretsKeyMismatchError';
+}
+
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+/** The check under `key`, as stored. */
+export const keyCheckUnder = (key: Buffer): EncryptedValue => encryptSecret(key, checkPlace, checkText);
+
+function opens(key: Buffer, stored: EncryptedValue, place: { organizationId: string; name: string }): boolean {
+  try {
+    decryptSecret(key, place, stored);
+    return true;
+  } catch (error) {
+    if (error instanceof SecretDecryptionError) return false;
+    throw error;
+  }
+}
+
+/**
+ * Within `tx`: throws SecretsKeyMismatchError unless `key` is the key of the store, and holds the check
+ * row (`share` for a writer, `update` for a rotation) until `tx` ends. A store without a check yet
+ * (new, or older than it) takes `key`'s, provided its first stored secret, if any, opens with `key`.
+ */
+export async function holdSecretsKey(tx: Tx, key: Buffer, lock: 'share' | 'update'): Promise<void> {
+  const read = () => tx.select().from(secretsKeyCheck).where(eq(secretsKeyCheck.id, 1)).for(lock);
+  let [row] = await read();
+  if (!row) {
+    const [first] = await tx.select().from(secrets).orderBy(asc(secrets.organizationId), asc(secrets.name)).limit(1);
+    if (first && !opens(key, first, first)) throw mismatch();
+    await tx.insert(secretsKeyCheck).values({ id: 1, ...keyCheckUnder(key) }).onConflictDoNothing();
+    // Another process may have written its check meanwhile: the one stored is the one that counts.
+    [row] = await read();
+  }
+  if (!row || !opens(key, row, checkPlace)) throw mismatch();
+}
+
+/** Throws SecretsKeyMismatchError unless `key` is the key of the store (which takes it when it has none). */
+export function checkSecretsKey(db: Db, key: Buffer): Promise<void> {
+  return db.transaction((tx) => holdSecretsKey(tx, key, 'share'));
+}
+
+const mismatch = () =>
+  new SecretsKeyMismatchError('the key given is not the key the stored secrets are encrypted under (was the key rotated, or is it another deployment\'s?)');
