@@ -47,6 +47,11 @@ export function createDispatcher(options: {
   take(runs: RunRow[]): Promise<void>;
   /** Poll for orphaned runs this often; 0: never (a database no other process uses). */
   pollMs: number;
+  /**
+   * With `pollMs` 0, how often to sweep while a limit holds runs back (default 1000: a slot freed where no
+   * wake reached is filled within a second). Tests set it far above their patience to prove a wake.
+   */
+  heldPollMs?: number;
   /** The first sweep takes every unfinished run, whatever its lease says (PGlite after a restart). */
   takeAllAtStart: boolean;
   /** Before each timed sweep: frees the runs a hung owner still locks (see endExpiredOwnersSessions). */
@@ -144,7 +149,7 @@ export function createDispatcher(options: {
       timer = setInterval(() => {
         if (options.pollMs > 0) polling = true;
         if (options.pollMs > 0 || holding()) wake();
-      }, options.pollMs > 0 ? options.pollMs : heldPollMs);
+      }, options.pollMs > 0 ? options.pollMs : (options.heldPollMs ?? heldPollMs));
       timer.unref();
       return started;
     },

@@ -14,6 +14,7 @@ import { createDispatcher } from './dispatcher.js';
 import { channels, createPostgresFeed, soloFeed, type EventFeed, type ServerPubSub } from './event-feed.js';
 import { StoredDefinitionInvalidError, type GraphCache } from './graphs.js';
 import { createLeases, type Leases } from './leases.js';
+import { createLimitChanges } from './limit-changes.js';
 import { restoredRun } from './restored-run.js';
 import { createRunDriver, type RunObserver } from './run-driver.js';
 import type { RunSecretsSource } from './run-secrets.js';
@@ -64,8 +65,12 @@ export interface RunService {
   readonly shedding: boolean;
   /** The names of the secrets `run` uses (those its workflow version references), sorted. */
   secretsUsed(run: RunRow): Promise<readonly string[]>;
-  /** An organization's run limit changed: runs it held back may start (here or on another process). */
-  limitsChanged(): Promise<void>;
+  /**
+   * A limit of the organization changed (its maxConcurrentRuns or maxRunningNodes, or a workflow's
+   * maxConcurrentRuns): claims here at once and has every other process do so, and has each read the
+   * organization's maxRunningNodes again (`nodeLimitsChanged`). Resolves once this process read it.
+   */
+  limitsChanged(organizationId: string): Promise<void>;
 }
 
 export interface RunServiceOptions {
@@ -91,6 +96,10 @@ export interface RunServiceOptions {
   observer?: RunObserver;
   /** Whether the process sheds load: it takes no new runs meanwhile (they wait QUEUED for any process); call `wake` after. */
   shedding?(): boolean;
+  /** Told when an organization's limits changed (here or on another process): its maxRunningNodes is read again. */
+  nodeLimitsChanged?(organizationId: string): Promise<void>;
+  /** Tests: the dispatcher's timed sweeps every this many ms instead of every second (see createDispatcher). */
+  claimPollMs?: number;
 }
 
 /** `input` with the values of the secrets read for its run replaced by `[secret:NAME]`. */
@@ -131,6 +140,22 @@ export function createRunService(options: RunServiceOptions): RunService {
         log,
       })
     : soloFeed;
+  const nodeLimitsChanged = (organizationId: string) =>
+    options.nodeLimitsChanged?.(organizationId).catch((error: unknown) =>
+      log('reading maxRunningNodes again failed', { organizationId, error: String(error) }),
+    );
+  // Limits changed on another process: runs may start now, and maxRunningNodes may differ.
+  const limitChanges = shared
+    ? createLimitChanges({
+        database: database as Database & { driver: 'postgres' },
+        sender: processId,
+        onChange: (organizationId) => {
+          dispatcher.wake();
+          void nodeLimitsChanged(organizationId);
+        },
+        log,
+      })
+    : undefined;
   const driver = createRunDriver({
     database,
     graphs: options.graphs,
@@ -183,7 +208,8 @@ export function createRunService(options: RunServiceOptions): RunService {
       }
     },
     // Another process's runs become orphans only with several processes; alone, a restart takes all.
-    pollMs: shared ? Math.min(1000, leaseMs) : 0,
+    pollMs: shared ? (options.claimPollMs ?? Math.min(1000, leaseMs)) : 0,
+    ...(options.claimPollMs ? { heldPollMs: options.claimPollMs } : {}),
     takeAllAtStart: !shared,
     ...(shared ? { beforePoll: () => endExpiredOwnersSessions(db, processId) } : {}),
     log,
@@ -308,13 +334,17 @@ export function createRunService(options: RunServiceOptions): RunService {
       }
     },
 
-    async limitsChanged() {
+    async limitsChanged(organizationId) {
       dispatcher.wake();
-      if (shared) await wakeOthers();
+      await nodeLimitsChanged(organizationId);
+      await limitChanges
+        ?.announce(organizationId)
+        .catch((error: unknown) => log('announcing changed limits failed', { organizationId, error: String(error) }));
     },
 
     async open() {
       await feed.start();
+      await limitChanges?.start();
       leases.start();
       await dispatcher.start();
     },
@@ -324,6 +354,7 @@ export function createRunService(options: RunServiceOptions): RunService {
       await dispatcher.stop();
       await driver.drain(graceMs);
       await leases.release();
+      await limitChanges?.stop();
       await feed.stop();
     },
   };

@@ -77,8 +77,9 @@ builder.mutationField('updateOrganizationLimits', (t) =>
       const organization = await updateOrganizationLimits(database.db, id, patch);
       if (!organization) throw new Error('the organization of an authenticated key is missing');
       keys.forgetOrganization(id);
-      // A limit raised or removed frees slots: the runs it held back start now, on any process.
-      await runs.limitsChanged();
+      // A limit raised or removed frees slots: the runs it held back start now, on any process; every
+      // process reads maxRunningNodes again (this one before answering: the next node start obeys it).
+      await runs.limitsChanged(id);
       return organization;
     },
   }),

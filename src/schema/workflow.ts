@@ -128,6 +128,8 @@ builder.mutationFields((t) => ({
         definition,
       }).finally(() => workflowChanged(database, organizationOf(context), String(id)));
       if (!workflow) throw new NotFoundError('workflow', String(id));
+      // A new version may raise or remove settings.maxConcurrentRuns: the runs it held back start now.
+      if (definition) await context.services.runs.limitsChanged(workflow.organizationId);
       return workflow;
     },
   }),

@@ -1,7 +1,7 @@
 // Organizations' maxRunningNodes as the engine reads it before every node start: a per-process cache
 // answering synchronously, read again in the background once `ttlMs` old (the old value serving
-// meanwhile), or at once after `invalidate` (this process changed it). Reads of many organizations go
-// in one statement.
+// meanwhile), or at once after `invalidate` (the limit was changed, here or — told by a NOTIFY — on
+// another process). Reads of many organizations go in one statement.
 import { inArray } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { organizations } from '../schema.js';
@@ -20,8 +20,11 @@ export interface NodeLimitCache {
   limitOf(organizationId: string): number | null | undefined;
   /** Takes the one listener told when an organization's limit became known or changed. */
   onChange(listener: (organizationId: string) => void): void;
-  /** Reads the organization's limit again now (it was just changed here). */
-  invalidate(organizationId: string): void;
+  /**
+   * Reads the organization's limit again now (it was just changed); resolves once the value read after
+   * this call is the cached one (at once when the organization is not cached: its first read comes later).
+   */
+  invalidate(organizationId: string): Promise<void>;
 }
 
 interface Entry {
@@ -30,6 +33,8 @@ interface Entry {
   reading: boolean;
   /** Invalidated while a read was under way (which may have seen the old value): read once more. */
   again: boolean;
+  /** invalidate() calls waiting for a read that began after them. */
+  waiters: (() => void)[];
 }
 
 /** A cache of maxRunningNodes over `db`; `now` is a monotonic clock in ms. */
@@ -52,6 +57,8 @@ export function createNodeLimitCache(
     if (entry.again) {
       entry.again = false;
       read(id, entry);
+    } else {
+      for (const resolve of entry.waiters.splice(0)) resolve();
     }
     if (changed) listener?.(id);
   }
@@ -80,7 +87,7 @@ export function createNodeLimitCache(
     limitOf(id) {
       let entry = entries.get(id);
       if (entry === undefined) {
-        entries.set(id, (entry = { value: undefined, readAt: 0, reading: false, again: false }));
+        entries.set(id, (entry = { value: undefined, readAt: 0, reading: false, again: false, waiters: [] }));
         read(id, entry);
       } else if (!entry.reading && now() - entry.readAt >= ttlMs) {
         read(id, entry);
@@ -92,9 +99,11 @@ export function createNodeLimitCache(
     },
     invalidate(id) {
       const entry = entries.get(id);
-      if (entry === undefined) return;
+      if (entry === undefined) return Promise.resolve();
+      const settled = new Promise<void>((resolve) => entry.waiters.push(resolve));
       if (entry.reading) entry.again = true;
       else read(id, entry);
+      return settled;
     },
   };
 }
