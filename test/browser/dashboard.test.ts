@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runs, steps } from '../../src/db/schema.js';
 import { browserTestsRequired, findChromium, launchChromium, screenshotDir } from '../helpers/browser.js';
 import { startDevServer, type DevServer } from '../helpers/dev-server.js';
-import { createWorkflow, startRun } from '../helpers/operations.js';
+import { createWorkflow, runToEnd, startRun } from '../helpers/operations.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const chromiumPath = findChromium();
@@ -87,8 +87,11 @@ describe.skipIf(!chromiumPath)('the dashboard in Chromium', { timeout: 60_000 },
     await page.close();
   });
 
-  it('lists a new run live and follows its status without a reload', async () => {
+  it('lists a new run live and follows its status without a reload, counting the runs', async () => {
+    const counted = await t.request<{ runs: { totalCount: number } }, Record<string, never>>('{ runs(first: 1) { totalCount } }', {}, key);
+    const before = counted.data!.runs.totalCount;
     const page = await signedIn();
+    if (before > 0) await page.waitForSelector(`[data-total-runs="${before}"]`, wait);
     const workflowId = await createWorkflow(t, key, {
       nodes: [
         { id: 't', type: 'trigger' },
@@ -100,9 +103,13 @@ describe.skipIf(!chromiumPath)('the dashboard in Chromium', { timeout: 60_000 },
     await page.waitForSelector(`tr[data-run-id="${runId}"][data-status="RUNNING"]`, wait);
     t.slow.release(`${runId}.held`);
     await page.waitForSelector(`tr[data-run-id="${runId}"][data-status="SUCCEEDED"]`, wait);
+    await page.waitForSelector(`[data-total-runs="${before + 1}"]`, wait);
     const second = await startRun(t, key, workflowId);
     t.slow.release(`${second}.held`);
     await page.waitForSelector(`tr[data-run-id="${second}"]`, wait);
+    // Status changes of a listed run are not new runs.
+    await page.waitForSelector(`tr[data-run-id="${second}"][data-status="SUCCEEDED"]`, wait);
+    expect(await page.getAttribute('[data-total-runs]', 'data-total-runs')).toBe(String(before + 2));
     // Newest first.
     expect(await page.locator('tr[data-run-id]').first().getAttribute('data-run-id')).toBe(second);
     await shot(page, 'runs-list');
@@ -202,6 +209,42 @@ describe.skipIf(!chromiumPath)('the dashboard in Chromium', { timeout: 60_000 },
     await page.waitForSelector('.react-flow__node', wait);
     expect(await page.locator('.react-flow__node').count()).toBeLessThan(500);
     await shot(page, 'thousand-nodes');
+  });
+
+  it("reads a finished run's state once: the replay of its events does not read it again", async () => {
+    const client = t.wsClient(key);
+    const { runId, run } = await runToEnd(t, key, client, {
+      nodes: [{ id: 't', type: 'trigger' }, ...['a', 'b', 'c'].map((id) => ({ id, type: 'transform', params: { expression: '1' } }))],
+      edges: ['a', 'b', 'c'].map((target) => ({ source: 't', target })),
+    });
+    await client.dispose();
+    expect(run.status).toBe('SUCCEEDED');
+    const page = await signedIn();
+    // The page's timers run only when the test says: the state is read again 100 ms after events arrive.
+    await page.clock.install();
+    const stateReads: string[] = [];
+    page.on('request', (request) => {
+      const body = request.postData() ?? '';
+      if (body.includes('DashboardRunState')) stateReads.push(body);
+    });
+    const replayed = new Promise<void>((resolve) => {
+      page.on('websocket', (socket) =>
+        socket.on('framereceived', ({ payload }) => {
+          if (String(payload).includes('"type":"complete"')) resolve();
+        }),
+      );
+    });
+    await page.goto(`${t.baseUrl}/ui/runs/${runId}`);
+    await page.waitForSelector('[data-run-status="SUCCEEDED"]', wait);
+    await replayed;
+    await page.clock.runFor(1_000);
+    // A request made after the timers ran: any read they started was requested before it.
+    const probe = page.waitForRequest((request) => request.url().endsWith('/health'));
+    await page.evaluate(() => fetch('/health'));
+    await probe;
+    expect(stateReads).toHaveLength(1);
+    await page.close();
+    shared = undefined;
   });
 
   it('cancels a running run from its page, then retries it', async () => {

@@ -1,6 +1,7 @@
 // A run kept live for its page: the definition of its version (read once), its state (steps, edges,
-// branches, timing: read again shortly after events arrive) and its events from runEvents. A node's
-// status is its latest NODE_* event newer than the state last read, else its stored step's.
+// branches, timing: read again shortly after events arrive, unless the state read is final and no
+// retryRun came after it) and its events from runEvents. A node's status is its latest NODE_* event
+// newer than the state last read, else its stored step's.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Api } from './api';
 import { graphql } from './gql';
@@ -15,7 +16,7 @@ const RunDefinition = graphql(`
 const RunState = graphql(`
   query DashboardRunState($id: ID!) {
     run(id: $id) {
-      id status error createdAt startedAt finishedAt durationMs workflowVersion
+      id status error createdAt startedAt finishedAt durationMs workflowVersion retries
       workflow { id name }
       edges { source target sourceHandle state }
       steps { nodeId nodeType status attempt branch startedAt finishedAt durationMs input output error reason }
@@ -47,6 +48,7 @@ export interface Definition {
 }
 
 const stepStatuses: ReadonlySet<string> = new Set(['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'SKIPPED', 'CANCELLED']);
+const finalStatuses: ReadonlySet<string> = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 
 export function useRun(api: Api, runId: string) {
   const [definition, setDefinition] = useState<Definition | null>(null);
@@ -64,16 +66,24 @@ export function useRun(api: Api, runId: string) {
     let reading = false;
     let readAgain = false;
     let stop: (() => void) | undefined;
+    // A final state stays current until a retryRun reopens the run: while no more RUN_RETRIED events
+    // arrived than the state counts retries (the replay of a finished run changes nothing).
+    let finalRetries: number | null = null;
+    let retried = 0;
+    const current = () => finalRetries !== null && retried <= finalRetries;
 
     const read = async () => {
+      if (current()) return;
       if (reading) return void (readAgain = true);
       reading = true;
       const seqAt = lastSeq; // the state read now holds at least every event received so far
       try {
         const data = await api.request(RunState, { id: runId });
         if (!alive) return;
-        if (data.run) setState({ run: data.run, seqAt });
-        else setMissing(true);
+        if (data.run) {
+          finalRetries = finalStatuses.has(data.run.status) ? data.run.retries : null;
+          setState({ run: data.run, seqAt });
+        } else setMissing(true);
       } catch (caught) {
         if (alive) setError(String(caught));
       } finally {
@@ -102,6 +112,7 @@ export function useRun(api: Api, runId: string) {
         next: ({ runEvents: event }) => {
           if (event.seq <= lastSeq) return;
           lastSeq = event.seq;
+          if (event.type === 'RUN_RETRIED') retried += 1;
           buffer.push(event);
           schedule();
         },

@@ -1,4 +1,5 @@
-// The organization's runs, newest first, kept live by runUpdates (new runs appear, statuses change).
+// The organization's runs, newest first, kept live by runUpdates (new runs appear, statuses change),
+// with how many the organization has (as read, plus the runs created since).
 import { useEffect, useState } from 'react';
 import type { Api } from './api';
 import { graphql } from './gql';
@@ -15,7 +16,7 @@ graphql(`
 
 const Runs = graphql(`
   query DashboardRuns($first: Int) {
-    runs(first: $first) { edges { node { ...DashboardRunRow } } }
+    runs(first: $first) { totalCount edges { node { ...DashboardRunRow } } }
   }
 `);
 
@@ -31,20 +32,25 @@ const newestFirst = (a: DashboardRunRowFragment, b: DashboardRunRowFragment) =>
   a.createdAt === b.createdAt ? (a.id < b.id ? 1 : -1) : a.createdAt < b.createdAt ? 1 : -1;
 
 export function RunsList({ api }: { api: Api }) {
-  const [runs, setRuns] = useState<DashboardRunRowFragment[] | null>(null);
+  const [page, setPage] = useState<{ runs: DashboardRunRowFragment[]; total: number } | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
     let live = true;
     const early: DashboardRunRowFragment[] = [];
     let loaded = false;
-    const upsert = (list: DashboardRunRowFragment[], run: DashboardRunRowFragment) =>
-      [run, ...list.filter((r) => r.id !== run.id)].sort(newestFirst);
+    // Newer than every run read: created since (an update of an older run is not a new run).
+    let newestRead = '';
+    const upsert = (list: { runs: DashboardRunRowFragment[]; total: number }, run: DashboardRunRowFragment) => {
+      const known = list.runs.some((r) => r.id === run.id);
+      const total = list.total + (!known && run.createdAt > newestRead ? 1 : 0);
+      return { runs: [run, ...list.runs.filter((r) => r.id !== run.id)].sort(newestFirst), total };
+    };
     // Subscribe first so that nothing between the read and the subscription is missed.
     const stop = api.subscribe(RunUpdates, {}, {
       next: ({ runUpdates }) => {
         if (!loaded) early.push(runUpdates);
-        else setRuns((list) => upsert(list ?? [], runUpdates));
+        else setPage((list) => list && upsert(list, runUpdates));
       },
       error: (e) => setError(String(e)),
     });
@@ -52,9 +58,10 @@ export function RunsList({ api }: { api: Api }) {
       (data) => {
         if (!live) return;
         loaded = true;
-        let list = data.runs.edges.map((edge) => edge.node);
+        let list = { runs: data.runs.edges.map((edge) => edge.node).sort(newestFirst), total: data.runs.totalCount };
+        newestRead = list.runs[0]?.createdAt ?? '';
         for (const run of early) list = upsert(list, run);
-        setRuns(list.sort(newestFirst));
+        setPage(list);
       },
       (e) => live && setError(String(e)),
     );
@@ -65,10 +72,16 @@ export function RunsList({ api }: { api: Api }) {
   }, [api]);
 
   if (error) return <p className="error" role="alert">{error}</p>;
-  if (!runs) return <p className="muted">Loading runs…</p>;
+  if (!page) return <p className="muted">Loading runs…</p>;
+  const { runs, total } = page;
   return (
     <main className="runs">
       <h1>Runs</h1>
+      {total > 0 && (
+        <p className="muted" data-total-runs={total}>
+          {total} run{total === 1 ? '' : 's'}{total > runs.length ? `; the newest ${runs.length} are listed` : ''}
+        </p>
+      )}
       {runs.length === 0 ? (
         <p className="muted">No runs yet: start one with the startRun mutation (GraphiQL).</p>
       ) : (

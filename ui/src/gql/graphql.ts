@@ -59,7 +59,7 @@ export type DashboardRunStateQueryVariables = Exact<{
 }>;
 
 
-export type DashboardRunStateQuery = { run: { id: string, status: RunStatus, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, workflowVersion: number, workflow: { id: string, name: string }, edges: Array<{ source: string, target: string, sourceHandle: string | null, state: EdgeState }>, steps: Array<{ nodeId: string, nodeType: string, status: StepStatus, attempt: number, branch: string | null, startedAt: string | null, finishedAt: string | null, durationMs: number | null, input: unknown, output: unknown, error: string | null, reason: string | null }>, branches: Array<{ id: string, status: BranchStatus, nodeIds: Array<string>, startedAt: string, finishedAt: string | null }>, timing: { criticalPath: Array<string>, criticalPathMs: number, workMs: number, parallelism: number } | null } | null };
+export type DashboardRunStateQuery = { run: { id: string, status: RunStatus, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, workflowVersion: number, retries: number, workflow: { id: string, name: string }, edges: Array<{ source: string, target: string, sourceHandle: string | null, state: EdgeState }>, steps: Array<{ nodeId: string, nodeType: string, status: StepStatus, attempt: number, branch: string | null, startedAt: string | null, finishedAt: string | null, durationMs: number | null, input: unknown, output: unknown, error: string | null, reason: string | null }>, branches: Array<{ id: string, status: BranchStatus, nodeIds: Array<string>, startedAt: string, finishedAt: string | null }>, timing: { criticalPath: Array<string>, criticalPathMs: number, workMs: number, parallelism: number } | null } | null };
 
 export type DashboardRunEventsSubscriptionVariables = Exact<{
   runId: string;
@@ -99,7 +99,7 @@ export type DashboardRunsQueryVariables = Exact<{
 }>;
 
 
-export type DashboardRunsQuery = { runs: { edges: Array<{ node: { id: string, status: RunStatus, createdAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: string | null, workflowVersion: number, workflow: { id: string, name: string } } }> } };
+export type DashboardRunsQuery = { runs: { totalCount: number, edges: Array<{ node: { id: string, status: RunStatus, createdAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: string | null, workflowVersion: number, workflow: { id: string, name: string } } }> } };
 
 export type DashboardRunUpdatesSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
@@ -164,6 +164,7 @@ export const DashboardRunStateDocument = new TypedDocumentString(`
     finishedAt
     durationMs
     workflowVersion
+    retries
     workflow {
       id
       name
@@ -249,6 +250,7 @@ export const DashboardRetryRunDocument = new TypedDocumentString(`
 export const DashboardRunsDocument = new TypedDocumentString(`
     query DashboardRuns($first: Int) {
   runs(first: $first) {
+    totalCount
     edges {
       node {
         ...DashboardRunRow
