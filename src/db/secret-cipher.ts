@@ -62,3 +62,14 @@ export function decryptSecret(key: Buffer, place: SecretPlace, stored: Encrypted
     throw new SecretDecryptionError(`secret "${place.name}" does not decrypt with this key (another key, or altered)`, { cause: error });
   }
 }
+
+/** Whether the value stored for `place` decrypts with `key`. */
+export function decrypts(key: Buffer, place: SecretPlace, stored: EncryptedValue): boolean {
+  try {
+    decryptSecret(key, place, stored);
+    return true;
+  } catch (error) {
+    if (error instanceof SecretDecryptionError) return false;
+    throw error;
+  }
+}

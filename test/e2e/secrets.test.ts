@@ -29,6 +29,18 @@ async function call(document: string, variables: Record<string, unknown>, key: s
   return server.request<Record<string, Answer>, Record<string, unknown>>(document, variables, key);
 }
 
+/** createSecret and updateSecret (of KEPT) each answer a GraphQL error with `code` (no data). */
+async function expectWritesRefused(server: TestServer, key: string, code: string, message: string): Promise<void> {
+  for (const [document, field] of [
+    [createSecret, 'createSecret'],
+    [updateSecret, 'updateSecret'],
+  ] as const) {
+    const result = await call(document, { name: 'KEPT', value: 'refused-value' }, key, server);
+    expect(result.data ?? null, field).toBeNull();
+    expect(result.errors, field).toMatchObject([{ message: expect.stringContaining(message), extensions: { code } }]);
+  }
+}
+
 async function names(key: string): Promise<string[]> {
   const result = await t.request<{ secrets: { name: string }[] }, Record<string, never>>(listSecrets, {}, key);
   expect(result.errors).toBeUndefined();
@@ -210,14 +222,7 @@ describe('without SECRETS_KEY (ADMIN_TOKEN set)', () => {
     try {
       const admin = (await keyless.createOrganization()).adminKey;
       const before = await storedState(keyless.database);
-      for (const [document, field] of [
-        [createSecret, 'createSecret'],
-        [updateSecret, 'updateSecret'],
-      ] as const) {
-        const result = await call(document, { name: 'ANY', value: 'v' }, admin, keyless);
-        expect(result.data ?? null, field).toBeNull();
-        expect(result.errors, field).toMatchObject([{ message: expect.stringContaining('SECRETS_KEY is not set'), extensions: { code: 'SECRETS_KEY_MISSING' } }]);
-      }
+      await expectWritesRefused(keyless, admin, 'SECRETS_KEY_MISSING', 'SECRETS_KEY is not set');
       expect(await storedState(keyless.database)).toEqual(before);
       // Listing and deleting need no key.
       const listed = await keyless.request<{ secrets: unknown[] }, Record<string, never>>(listSecrets, {}, admin);
@@ -237,16 +242,7 @@ describe('a server whose key is no longer the store\'s', () => {
       // Another process rotates the store (npm run secrets:rotate) while this server runs with the old key.
       await rotateSecretsKey(rotated.database.db, testSecretsKey, randomBytes(32));
       const before = await storedState(rotated.database);
-      for (const [document, field] of [
-        [createSecret, 'createSecret'],
-        [updateSecret, 'updateSecret'],
-      ] as const) {
-        const result = await call(document, { name: 'KEPT', value: 'stale-key-value' }, admin, rotated);
-        expect(result.data ?? null, field).toBeNull();
-        expect(result.errors, field).toMatchObject([
-          { message: expect.stringContaining('not the key the stored secrets are encrypted under'), extensions: { code: 'SECRETS_KEY_MISMATCH' } },
-        ]);
-      }
+      await expectWritesRefused(rotated, admin, 'SECRETS_KEY_MISMATCH', 'not the key the stored secrets are encrypted under');
       expect(await storedState(rotated.database)).toEqual(before);
     } finally {
       await rotated.close();

@@ -6,7 +6,7 @@
 import { asc, eq } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { secrets, secretsKeyCheck } from '../schema.js';
-import { decryptSecret, encryptSecret, SecretDecryptionError, type EncryptedValue } from '../secret-cipher.js';
+import { decrypts, encryptSecret, SecretDecryptionError, type EncryptedValue } from '../secret-cipher.js';
 
 /** The check's place: no organization has an empty id, so no secret's ciphertext can stand for it. */
 const checkPlace = { organizationId: '', name: 'secrets key check' };
@@ -22,16 +22,6 @@ type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 /** The check under `key`, as stored. */
 export const keyCheckUnder = (key: Buffer): EncryptedValue => encryptSecret(key, checkPlace, checkText);
 
-function opens(key: Buffer, stored: EncryptedValue, place: { organizationId: string; name: string }): boolean {
-  try {
-    decryptSecret(key, place, stored);
-    return true;
-  } catch (error) {
-    if (error instanceof SecretDecryptionError) return false;
-    throw error;
-  }
-}
-
 /**
  * Within `tx`: throws SecretsKeyMismatchError unless `key` is the key of the store, and holds the check
  * row (`share` for a writer, `update` for a rotation) until `tx` ends. A store without a check yet
@@ -42,12 +32,12 @@ export async function holdSecretsKey(tx: Tx, key: Buffer, lock: 'share' | 'updat
   let [row] = await read();
   if (!row) {
     const [first] = await tx.select().from(secrets).orderBy(asc(secrets.organizationId), asc(secrets.name)).limit(1);
-    if (first && !opens(key, first, first)) throw mismatch();
+    if (first && !decrypts(key, first, first)) throw mismatch();
     await tx.insert(secretsKeyCheck).values({ id: 1, ...keyCheckUnder(key) }).onConflictDoNothing();
     // Another process may have written its check meanwhile: the one stored is the one that counts.
     [row] = await read();
   }
-  if (!row || !opens(key, row, checkPlace)) throw mismatch();
+  if (!row || !decrypts(key, checkPlace, row)) throw mismatch();
 }
 
 /** Throws SecretsKeyMismatchError unless `key` is the key of the store (which takes it when it has none). */

@@ -4,7 +4,7 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { secrets, secretsKeyCheck, type SecretRow } from '../schema.js';
-import { decryptSecret, encryptSecret, SecretDecryptionError } from '../secret-cipher.js';
+import { decrypts, decryptSecret, encryptSecret, SecretDecryptionError } from '../secret-cipher.js';
 import { holdSecretsKey, keyCheckUnder, SecretsKeyMismatchError } from './secrets-key-check.js';
 
 /** What a secret shows of itself: never its value. */
@@ -99,7 +99,7 @@ export function rotateSecretsKey(db: Db, oldKey: Buffer, newKey: Buffer): Promis
     });
     // Locked as read: no secret can be changed under the old key meanwhile.
     const rows = await tx.select().from(secrets).orderBy(asc(secrets.organizationId), asc(secrets.name)).for('update');
-    const failed = rows.filter((row) => !decrypts(oldKey, row));
+    const failed = rows.filter((row) => !decrypts(oldKey, row, row));
     if (failed.length > 0) {
       const names = failed.slice(0, 5).map((row) => row.name).join(', ');
       throw new SecretDecryptionError(
@@ -114,14 +114,4 @@ export function rotateSecretsKey(db: Db, oldKey: Buffer, newKey: Buffer): Promis
     await tx.update(secretsKeyCheck).set({ ...keyCheckUnder(newKey), updatedAt: sql`now()` }).where(eq(secretsKeyCheck.id, 1));
     return rows.length;
   });
-}
-
-function decrypts(key: Buffer, row: SecretRow): boolean {
-  try {
-    decryptSecret(key, row, row);
-    return true;
-  } catch (error) {
-    if (error instanceof SecretDecryptionError) return false;
-    throw error;
-  }
 }
