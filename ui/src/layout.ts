@@ -1,7 +1,7 @@
 // Where each node of a graph is drawn: its own `position` when every node has one; else ELK's layered
 // layout (left to right); past 300 nodes a plain rank layout (column = longest path from a source),
-// which is instant where ELK would take seconds.
-import ELK from 'elkjs/lib/elk.bundled.js';
+// which is instant where ELK would take seconds. ELK (1.4 MB) is a chunk of its own, loaded only when
+// a run page opens (preloadLayout) rather than with the dashboard.
 import type { Definition } from './run-data';
 
 export type Positions = Map<string, { x: number; y: number }>;
@@ -10,12 +10,29 @@ export const nodeWidth = 170;
 export const nodeHeight = 44;
 const elkLimit = 300;
 
+let elkModule: Promise<typeof import('elkjs/lib/elk.bundled.js')> | undefined;
+/** Starts loading ELK (once), so that it arrives while the run's definition is read. */
+export function preloadLayout(): void {
+  elkModule ??= import('elkjs/lib/elk.bundled.js').catch((error: unknown) => {
+    elkModule = undefined;
+    throw error;
+  });
+}
+
 export async function layoutGraph(definition: Definition): Promise<Positions> {
   const { nodes, edges } = definition;
   if (nodes.length > 0 && nodes.every((node) => node.position)) {
     return new Map(nodes.map((node) => [node.id, node.position!]));
   }
   if (nodes.length > elkLimit) return rankLayout(definition);
+  preloadLayout();
+  let ELK;
+  try {
+    ({ default: ELK } = await elkModule!);
+  } catch {
+    // Its chunk did not load (the server was updated or went away meanwhile): columns will do.
+    return rankLayout(definition);
+  }
   const elk = new ELK();
   const laid = await elk.layout({
     id: 'root',

@@ -1,11 +1,12 @@
 // One run: its version's graph live, the node and edge lists, step details on selection, the timeline,
 // branches, the critical path with the run's parallelism, and cancel (running) / retry (FAILED, CANCELLED).
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import type { Api } from './api';
 import { formatMs, formatTime } from './format';
 import { graphql } from './gql';
 import type { EdgeState } from './gql/graphql';
 import { GraphView } from './graph-view';
+import { preloadLayout } from './layout';
 import { EdgeIndex, NodeIndex } from './node-index';
 import { useRun } from './run-data';
 import { StepDetails } from './step-details';
@@ -25,6 +26,7 @@ const RetryRun = graphql(`
 
 export function RunPage({ api, runId }: { api: Api; runId: string }) {
   const { definition, run, events, statuses, missing, error, refollow } = useRun(api, runId);
+  useEffect(preloadLayout, []);
   const [selected, setSelected] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
