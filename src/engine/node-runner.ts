@@ -257,12 +257,16 @@ const contextPrototype = {
     const state = this as unknown as ContextState;
     return state[attemptSignalKey] ?? stopSignal(state[stopKey]);
   },
-  /** A slot at `host`; while it waits, the step's reason says so (not once the node was stopped). */
+  /**
+   * A slot at `host`; while it waits, the step's reason says so (not once the node was stopped). A host
+   * written with a secret is known by its redacted name (`[secret:NAME].example.com`) to the limits,
+   * whose names show in reasons, logs and metrics.
+   */
   acquireHost(host: string, signal: AbortSignal): Promise<HostPermit> {
     const state = this as unknown as ContextState;
     const task = state[taskKey];
     const stop = state[stopKey];
-    return task.run.hosts.acquire(host, signal, (reason) => {
+    return task.run.hosts.acquire(task.run.redactor.text(host), signal, (reason) => {
       if (!stop.aborted) task.run.onHostWait(task.node, reason);
     });
   },

@@ -167,6 +167,28 @@ describe('HTTP_HOST_CONCURRENCY=2', () => {
     expect(host.maxInFlight).toBe(2);
     expect((await stepsOf(t, key, runIds)).map((s) => s.reason)).toEqual(new Array(7).fill(null));
   });
+
+  it('names a host written with a secret [secret:NAME] in the waiting step and in /metrics', async () => {
+    const secretHost = await startHost();
+    try {
+      const [address, port] = secretHost.host.split(':') as [string, string];
+      const created = await t.request('mutation { createSecret(name: "API_HOST", value: "' + address + '") { __typename } }', {}, key);
+      expect(created.data).toEqual({ createSecret: { __typename: 'Secret' } });
+      const runId = await startRun(t, key, await createWorkflow(t, key, fanOut(`http://{{ $secrets.API_HOST }}:${port}`, 3)));
+      await until(async () => (await stepsOf(t, key, [runId])).some((s) => s.reason !== null));
+      const waiting = (await stepsOf(t, key, [runId])).find((s) => s.reason !== null)!;
+      expect(waiting.reason).toMatch(/^waiting for host \[secret:API_HOST\]:\d+ \(limit 2, 1 waiting\)$/);
+      const metrics = await (await fetch(`${t.baseUrl}/metrics`)).text();
+      expect(metrics).toContain(`braid_http_host_in_flight{host="[secret:API_HOST]:${port}"} 2`);
+      expect(metrics).not.toContain(secretHost.host);
+      await until(async () => {
+        for (const each of [...secretHost.held]) each.answer(200);
+        return (await statusOf(t, key, runId)) === 'SUCCEEDED';
+      });
+    } finally {
+      await secretHost.close();
+    }
+  });
 });
 
 describe('adaptive limits and Retry-After (HTTP_HOST_CONCURRENCY=4)', () => {
