@@ -2,7 +2,7 @@
 // same operation with the same variables (afterSeq aside) under the same organization and role share
 // one execution per event, and for graphql-ws one serialization. A group listens to the pubsub once and
 // hands each value to its members (live-member.ts), each written by its own transport (live-sinks.ts).
-import type { GraphQLResolveInfo } from 'graphql';
+import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
 import { findRun } from '../db/queries/runs.js';
 import { readRunEvents } from '../db/run-reads.js';
 import type { RunEventRow, RunRow } from '../db/schema.js';
@@ -12,10 +12,11 @@ import type { ServerPubSub } from '../runs/event-feed.js';
 import type { Database } from '../db/client.js';
 import type { Context } from './context.js';
 import { groupKey } from './live-key.js';
-import { createMember, type LiveSink, type Member, type Sequence } from './live-member.js';
+import { createMember, type Member, type MemberShare } from './live-member.js';
 import { createSharedReads } from './live-reads.js';
 import { createRender, type MaskError, type OperationArgs, type Render, type Rendered } from './live-render.js';
 import { framesSink, framesStream, resultsSink } from './live-sinks.js';
+import { liveFeedError } from './subscriptions.js';
 import type { SocketWriter } from './ws-writer.js';
 
 /** What a transport puts in an operation's context so that its subscription may join a group. */
@@ -47,14 +48,19 @@ export interface LiveGroups {
 }
 
 interface Group<T> {
-  render: Render<T>;
+  /** What its members share (its rendering, its sequence, its callbacks). */
+  share: MemberShare<T>;
   join(member: Member<T>): void;
-  leave(member: Member<T>): void;
 }
+
+/** What a group's members share beyond the rendering: per topic, made once when the group opens. */
+type ShareOf<T> = Omit<MemberShare<T>, 'render' | 'maxQueue' | 'leave'>;
 
 const pageSize = 500;
 const cacheSize = 256;
 const finalEventTypes: ReadonlySet<string> = new Set(['RUN_SUCCEEDED', 'RUN_FAILED', 'RUN_CANCELLED']);
+const seqOf = (event: RunEventRow) => event.seq;
+const isFinal = (event: RunEventRow) => finalEventTypes.has(event.type);
 
 /** Stands for the subscription until the live plugin swaps in the slot's stream (it yields nothing). */
 function placeholder(): AsyncIterableIterator<never> {
@@ -74,11 +80,18 @@ export function createLiveGroups(options: {
   /** An event of a run was written to a subscriber's socket or stream (the delivery metric). */
   onEventDelivered?: (committedAt: Date) => void;
 }): LiveGroups {
-  const { pubsub, database, maxQueue, mask } = options;
+  const { pubsub, database, maxQueue, mask, onEventDelivered } = options;
   const groups = new Map<string, Group<never>>();
   const reads = createSharedReads();
+  // A group's stream is served without yoga's subscription hooks (live-plugin.ts): it masks its errors itself.
+  const failure = (error: unknown): GraphQLError => {
+    const feed = liveFeedError(error);
+    if (feed instanceof GraphQLError) return mask(feed);
+    const originalError = feed instanceof Error ? feed : new Error(String(feed));
+    return mask(new GraphQLError(originalError.message, { originalError }));
+  };
 
-  function open<T>(key: string, feed: PubSub<T>, topic: string, render: Render<T>, cacheKey: (value: T) => unknown, accepts: (value: T) => boolean): Group<T> {
+  function open<T>(key: string, feed: PubSub<T>, topic: string, render: Render<T>, cacheKey: (value: T) => unknown, accepts: (value: T) => boolean, shared: ShareOf<T>): Group<T> {
     const members = new Set<Member<T>>();
     // Renderings by event: members replaying or catching up after a wait reuse them.
     const cache = new Map<unknown, Rendered | Promise<Rendered>>();
@@ -103,34 +116,37 @@ export function createLiveGroups(options: {
       },
     );
     const group: Group<T> = {
-      render: cached,
-      join: (member) => members.add(member),
-      leave(member) {
-        members.delete(member);
-        if (members.size > 0) return;
-        listener.close();
-        groups.delete(key);
+      share: {
+        ...shared,
+        render: cached,
+        maxQueue,
+        leave(member) {
+          members.delete(member);
+          if (members.size > 0) return;
+          listener.close();
+          groups.delete(key);
+        },
       },
+      join: (member) => members.add(member),
     };
-    groups.set(key, group as Group<never>);
+    groups.set(key, group as unknown as Group<never>);
     return group;
   }
 
-  /** Joins (or opens) the group of `key`; the member is created with the group's rendering and sink. */
-  function join<T>(
-    context: Context,
-    key: string,
-    opened: () => Group<T>,
-    create: (group: Group<T>, sink: LiveSink, leave: () => void) => Member<T>,
-  ): AsyncIterableIterator<never> {
+  /** Joins the group `group` (`after`: the position of a runEvents subscriber in the run's sequence). */
+  function join<T>(context: Context, group: Group<T>, after: number): AsyncIterableIterator<never> {
     const slot = (context as LiveContext).live!;
-    const group = (groups.get(key) as Group<T> | undefined) ?? opened();
-    const results = slot.frames ? null : resultsSink();
-    const sink = slot.frames ? framesSink(slot.frames.writer, slot.frames.id) : results!.sink;
-    const member: Member<T> = create(group, sink, () => group.leave(member));
+    let member: Member<T>;
+    if (slot.frames) {
+      member = createMember(group.share, framesSink(slot.frames.writer, slot.frames.id), after);
+      slot.stream = framesStream(member, failure);
+    } else {
+      const results = resultsSink();
+      member = createMember(group.share, results.sink, after);
+      slot.stream = results.stream(member, failure);
+    }
     group.join(member);
     member.start();
-    slot.stream = results ? results.stream(member) : framesStream(member);
     return placeholder();
   }
 
@@ -138,43 +154,35 @@ export function createLiveGroups(options: {
     runEvents(context, info, runId, afterSeq) {
       const args = (context as LiveContext).live!.args!;
       const key = groupKey('runEvents', runId, context, args, info);
-      const opened = () =>
-        open<RunEventRow>(key, pubsub.events, runId, createRender(args, context, mask), (event) => event.seq, () => true);
-      return join<RunEventRow>(context, key, opened, (group, sink, leave) => {
-        const sequence: Sequence<RunEventRow> = {
-          after: afterSeq,
-          seqOf: (event) => event.seq,
-          isFinal: (event) => finalEventTypes.has(event.type),
-          read: (seq) => reads.get(`events ${runId} ${seq}`, () => readRunEvents(database, runId, seq, pageSize)),
-          pageSize,
-          // Read once joined, before the replay: if the run was final then, all of its events are stored.
-          endedBefore: async () => {
-            const organizationId = context.auth!.organizationId;
-            const run = await reads.get(`run ${organizationId} ${runId}`, () => findRun(database.db, organizationId, runId));
-            return !run || finalRunStatuses.has(run.status);
-          },
-        };
-        return createMember({
-          sink,
-          render: group.render,
-          maxQueue,
+      // The key holds the organization: every member of the group reads the run as this one does.
+      const organizationId = context.auth!.organizationId;
+      const group = (groups.get(key) as Group<RunEventRow> | undefined) ??
+        open<RunEventRow>(key, pubsub.events, runId, createRender(args, context, mask), seqOf, () => true, {
           onTooSlow: () => pubsub.events.countDrop(runId),
-          onEnd: leave,
-          sequence,
-          ...(options.onEventDelivered ? { delivered: (event: RunEventRow) => options.onEventDelivered!(event.at) } : {}),
+          ...(onEventDelivered ? { delivered: (event: RunEventRow) => onEventDelivered(event.at) } : {}),
+          sequence: {
+            seqOf,
+            isFinal,
+            read: (seq) => reads.get(`events ${runId} ${seq}`, () => readRunEvents(database, runId, seq, pageSize)),
+            pageSize,
+            // Read once joined, before the replay: if the run was final then, all of its events are stored.
+            endedBefore: async () => {
+              const run = await reads.get(`run ${organizationId} ${runId}`, () => findRun(database.db, organizationId, runId));
+              return !run || finalRunStatuses.has(run.status);
+            },
+          },
         });
-      });
+      return join(context, group, afterSeq);
     },
 
     runUpdates(context, info, workflowId) {
       const args = (context as LiveContext).live!.args!;
       const organizationId = context.auth!.organizationId;
       const key = groupKey('runUpdates', organizationId, context, args, info);
-      const opened = () =>
+      const group = (groups.get(key) as Group<RunRow> | undefined) ??
         open<RunRow>(key, pubsub.runs, organizationId, createRender(args, context, mask), (run) => run,
-          (run) => workflowId === null || run.workflowId === workflowId);
-      return join<RunRow>(context, key, opened, (group, sink, leave) =>
-        createMember({ sink, render: group.render, maxQueue, onTooSlow: () => pubsub.runs.countDrop(organizationId), onEnd: leave }));
+          (run) => workflowId === null || run.workflowId === workflowId, { onTooSlow: () => pubsub.runs.countDrop(organizationId) });
+      return join(context, group, 0);
     },
 
     get size() {

@@ -14,16 +14,28 @@ export interface LiveSink {
   whenReady(callback: () => void): void;
 }
 
-/** Stored values of a sequence (runEvents): replayed after the member's position, gaps filled. */
+/** Stored values of a sequence (runEvents): replayed after a member's position, gaps filled. */
 export interface Sequence<T> {
-  after: number;
   seqOf(value: T): number;
   isFinal(value: T): boolean;
   /** The stored values after `seq`, in order, at most `pageSize`. */
   read(seq: number): Promise<T[]>;
   pageSize: number;
   /** Whether the sequence had ended before the member joined (then it ends after the replay). */
-  endedBefore: () => Promise<boolean>;
+  endedBefore(): Promise<boolean>;
+}
+
+/** What every member of one group shares: made once per group, not per subscriber. */
+export interface MemberShare<T> {
+  render: Render<T>;
+  maxQueue: number;
+  /** A member was dropped as too slow. */
+  onTooSlow(): void;
+  /** A member ended (for its group to forget it). */
+  leave(member: Member<T>): void;
+  /** A live value (not a replayed one) was written to a member's sink: for the delivery metric. */
+  delivered?(value: T): void;
+  sequence?: Sequence<T>;
 }
 
 export interface Member<T> {
@@ -37,144 +49,168 @@ export interface Member<T> {
   start(): void;
 }
 
-export interface MemberOptions<T> {
-  sink: LiveSink;
-  render: Render<T>;
-  maxQueue: number;
-  /** The member was dropped as too slow. */
-  onTooSlow(): void;
-  /** The member ended (for its group to forget it). */
-  onEnd(): void;
-  /** A live value (not a replayed one) was written to the sink: for the delivery metric. */
-  delivered?(value: T): void;
-  sequence?: Sequence<T>;
-}
-
 const isPromise = <V>(value: V | Promise<V>): value is Promise<V> => value instanceof Promise;
+const ignore = () => {};
 
-export function createMember<T>(options: MemberOptions<T>): Member<T> {
-  const { sink, render, sequence } = options;
-  let queue: T[] = [];
-  let head = 0;
-  let last = sequence?.after ?? 0;
+/**
+ * A member of a group sharing `share`, writing to `sink`, after `after` in the sequence (runEvents).
+ * A class rather than closures: an idle subscriber holds only its fields; its methods and everything
+ * else it needs are shared by the group (each closure made per subscriber cost ~0.3 KB under tsx).
+ */
+class LiveMember<T> implements Member<T> {
+  readonly finished: Promise<void>;
+  private resolveFinished!: () => void;
+  private rejectFinished!: (error: unknown) => void;
+  private queue: T[] = [];
+  private head = 0;
+  private last: number;
   // While busy (replaying, waiting for a rendering or for the sink), offers only queue.
-  let busy = sequence !== undefined;
-  let ended = false;
-  let settle!: (error?: unknown) => void;
-  const finished = new Promise<void>((resolve, reject) => (settle = (error) => (error === undefined ? resolve() : reject(error))));
-  finished.catch(() => {}); // the transport reads it; a member closed early is read by nobody
+  private busy: boolean;
+  private ended = false;
 
-  const finish = (error?: unknown) => {
-    if (ended) return;
-    ended = true;
-    queue = [];
-    head = 0;
-    options.onEnd();
-    settle(error);
-  };
-  const resume = () => {
-    busy = false;
-    pump();
-  };
-  const wait = (promise: Promise<unknown>) => {
-    busy = true;
-    promise.then(resume, finish);
-  };
+  constructor(
+    private readonly share: MemberShare<T>,
+    private readonly sink: LiveSink,
+    after: number,
+  ) {
+    this.last = after;
+    this.busy = share.sequence !== undefined;
+    this.finished = new Promise<void>((resolve, reject) => {
+      this.resolveFinished = resolve;
+      this.rejectFinished = reject;
+    });
+    this.finished.catch(ignore); // the transport reads it; a member closed early is read by nobody
+  }
+
+  start(): void {
+    const sequence = this.share.sequence;
+    if (!sequence) return;
+    // Joined the group first: what is published from now on queues while the store is replayed.
+    void (async () => {
+      const endedBefore = await sequence.endedBefore();
+      if ((await this.replay()) || endedBefore) return this.finish();
+      this.resume();
+    })().catch((error: unknown) => this.finish(error));
+  }
+
+  offer(value: T): void {
+    if (this.ended) return;
+    const { sequence, maxQueue } = this.share;
+    // Values the replay already sent wait for nothing: only what is still to go counts toward maxQueue.
+    if (sequence) while (this.head < this.queue.length && sequence.seqOf(this.queue[this.head] as T) <= this.last) this.head++;
+    if (this.queue.length - this.head >= maxQueue) {
+      this.share.onTooSlow();
+      return this.finish(new SubscriberTooSlowError(maxQueue));
+    }
+    if (!this.busy && this.head === this.queue.length && this.deliver(value)) return;
+    this.queue.push(value);
+    if (!this.busy) this.pump();
+  }
+
+  close(): void {
+    this.finish();
+  }
+
+  private finish(error?: unknown): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.queue = [];
+    this.head = 0;
+    this.share.leave(this);
+    if (error === undefined) this.resolveFinished();
+    else this.rejectFinished(error);
+  }
+
+  private resume(): void {
+    this.busy = false;
+    this.pump();
+  }
+
+  private wait(promise: Promise<unknown>): void {
+    this.busy = true;
+    promise.then(
+      () => this.resume(),
+      (error: unknown) => this.finish(error),
+    );
+  }
 
   /** Sends the stored values after `last`; true once the final one went out (or the member ended). */
-  const replay = async (): Promise<boolean> => {
+  private async replay(): Promise<boolean> {
+    const { sequence, render } = this.share as Required<MemberShare<T>>;
     for (;;) {
-      const page = await sequence!.read(last);
+      const page = await sequence.read(this.last);
       for (const value of page) {
         const rendered = await render(value);
-        while (!ended && !sink.ready()) await new Promise<void>((resolve) => sink.whenReady(resolve));
-        if (ended) return true;
-        sink.write(rendered);
-        last = sequence!.seqOf(value);
-        if (sequence!.isFinal(value)) return true;
+        while (!this.ended && !this.sink.ready()) await new Promise<void>((resolve) => this.sink.whenReady(resolve));
+        if (this.ended) return true;
+        this.sink.write(rendered);
+        this.last = sequence.seqOf(value);
+        if (sequence.isFinal(value)) return true;
       }
-      if (page.length < sequence!.pageSize) return ended;
+      if (page.length < sequence.pageSize) return this.ended;
     }
-  };
-  const fillGap = async () => {
-    if (await replay()) finish();
-  };
+  }
+
+  private async fillGap(): Promise<void> {
+    if (await this.replay()) this.finish();
+  }
 
   /** The common case: nothing waits, so `value` goes out now. False when it must queue. */
-  function deliver(value: T): boolean {
+  private deliver(value: T): boolean {
+    const { sequence } = this.share;
     if (sequence) {
       const seq = sequence.seqOf(value);
-      if (seq <= last) return true;
-      if (seq > last + 1) return false;
+      if (seq <= this.last) return true;
+      if (seq > this.last + 1) return false;
     }
-    const rendered = render(value);
-    if (isPromise(rendered) || !sink.ready()) return false;
-    sink.write(rendered);
-    options.delivered?.(value);
+    const rendered = this.share.render(value);
+    if (isPromise(rendered) || !this.sink.ready()) return false;
+    this.sink.write(rendered);
+    this.share.delivered?.(value);
     if (sequence) {
-      last = sequence.seqOf(value);
-      if (sequence.isFinal(value)) finish();
+      this.last = sequence.seqOf(value);
+      if (sequence.isFinal(value)) this.finish();
     }
     return true;
   }
 
-  function pump(): void {
-    while (!ended && head < queue.length) {
-      const value = queue[head] as T;
+  private pump(): void {
+    const { sequence } = this.share;
+    while (!this.ended && this.head < this.queue.length) {
+      const value = this.queue[this.head] as T;
       if (sequence) {
         const seq = sequence.seqOf(value);
-        if (seq <= last) {
-          head++;
+        if (seq <= this.last) {
+          this.head++;
           continue;
         }
-        if (seq > last + 1) return wait(fillGap());
+        if (seq > this.last + 1) return this.wait(this.fillGap());
       }
-      const rendered = render(value);
-      if (isPromise(rendered)) return wait(rendered);
-      if (!sink.ready()) {
-        busy = true;
-        return sink.whenReady(resume);
+      const rendered = this.share.render(value);
+      if (isPromise(rendered)) return this.wait(rendered);
+      if (!this.sink.ready()) {
+        this.busy = true;
+        return this.sink.whenReady(() => this.resume());
       }
-      head++;
-      sink.write(rendered);
-      options.delivered?.(value);
+      this.head++;
+      this.sink.write(rendered);
+      this.share.delivered?.(value);
       if (sequence) {
-        last = sequence.seqOf(value);
-        if (sequence.isFinal(value)) return finish();
+        this.last = sequence.seqOf(value);
+        if (sequence.isFinal(value)) return this.finish();
       }
     }
-    if (head === queue.length) {
-      queue.length = 0;
-      head = 0;
-    } else if (head > 1024 && head * 2 > queue.length) {
-      queue = queue.slice(head);
-      head = 0;
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
     }
   }
+}
 
-  return {
-    start() {
-      if (!sequence) return;
-      // Joined the group first: what is published from now on queues while the store is replayed.
-      void (async () => {
-        const endedBefore = await sequence.endedBefore();
-        if ((await replay()) || endedBefore) return finish();
-        resume();
-      })().catch(finish);
-    },
-    offer(value) {
-      if (ended) return;
-      // Values the replay already sent wait for nothing: only what is still to go counts toward maxQueue.
-      if (sequence) while (head < queue.length && sequence.seqOf(queue[head] as T) <= last) head++;
-      if (queue.length - head >= options.maxQueue) {
-        options.onTooSlow();
-        return finish(new SubscriberTooSlowError(options.maxQueue));
-      }
-      if (!busy && head === queue.length && deliver(value)) return;
-      queue.push(value);
-      if (!busy) pump();
-    },
-    finished,
-    close: () => finish(),
-  };
+/** A member of the group sharing `share`, writing to `sink`; with a sequence, it starts after `after`. */
+export function createMember<T>(share: MemberShare<T>, sink: LiveSink, after = 0): Member<T> {
+  return new LiveMember(share, sink, after);
 }

@@ -3,7 +3,7 @@
 // the member), and results yielded to yoga (SSE, graphql-sse), which serializes them itself.
 import type { ExecutionResult } from 'graphql';
 import type { Member, LiveSink } from './live-member.js';
-import { liveFeedError } from './subscriptions.js';
+import type { Rendered } from './live-render.js';
 import type { SocketWriter } from './ws-writer.js';
 
 /** Past this many bytes waiting on its socket, a member keeps its events instead of writing them. */
@@ -28,33 +28,76 @@ function closers(member: Member<unknown>) {
   };
 }
 
-/** A subscription's `next` frames: `{"id":…,"type":"next","payload":<the group's payload>}`. */
-export function framesSink(writer: SocketWriter, id: string): LiveSink {
-  const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
-  return {
-    write: (rendered) => writer.send(prefix + rendered.payload() + '}'),
-    ready: () => writer.buffered() < socketHighWater,
-    whenReady: (callback) => writer.onDrain(callback),
-  };
+/**
+ * A subscription's `next` frames: `{"id":…,"type":"next","payload":<the group's payload>}`. A class, as
+ * the frames stream below: an idle subscriber's sink and stream hold their fields only.
+ */
+class SocketFrames implements LiveSink {
+  private readonly prefix: string;
+
+  constructor(
+    private readonly writer: SocketWriter,
+    id: string,
+  ) {
+    this.prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+  }
+
+  write(rendered: Rendered): void {
+    this.writer.send(this.prefix + rendered.payload() + '}');
+  }
+
+  ready(): boolean {
+    return this.writer.buffered() < socketHighWater;
+  }
+
+  whenReady(callback: () => void): void {
+    this.writer.onDrain(callback);
+  }
 }
 
+export function framesSink(writer: SocketWriter, id: string): LiveSink {
+  return new SocketFrames(writer, id);
+}
+
+/** What a member's failure becomes for its subscriber (an error as the client may see it). */
+export type Failure = (error: unknown) => unknown;
+
+const returnDone = (): Done => done;
+
 /** The stream of a member whose frames go to the socket: it yields nothing, and ends as the member does. */
-export function framesStream(member: Member<unknown>): AsyncIterableIterator<never> {
-  const ended = member.finished.then(
-    () => done,
-    (error: unknown) => Promise.reject(liveFeedError(error)),
-  );
-  ended.catch(() => {});
-  const stream: AsyncIterableIterator<never> = {
-    next: () => ended,
-    ...closers(member),
-    [Symbol.asyncIterator]: () => stream,
-  };
-  return stream;
+class FramesStream implements AsyncIterableIterator<never> {
+  private ended: Promise<Done> | null = null;
+
+  constructor(
+    private readonly member: Member<unknown>,
+    private readonly failure: Failure,
+  ) {}
+
+  next(): Promise<Done> {
+    return (this.ended ??= this.member.finished.then(returnDone, (error: unknown) => Promise.reject(this.failure(error))));
+  }
+
+  return(): Promise<Done> {
+    this.member.close();
+    return Promise.resolve(done);
+  }
+
+  throw(error?: unknown): Promise<never> {
+    this.member.close();
+    return Promise.reject(error);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<never> {
+    return this;
+  }
+}
+
+export function framesStream(member: Member<unknown>, failure: Failure): AsyncIterableIterator<never> {
+  return new FramesStream(member, failure);
 }
 
 /** A sink of results and the stream yoga reads them from. */
-export function resultsSink(): { sink: LiveSink; stream(member: Member<unknown>): AsyncIterableIterator<ExecutionResult> } {
+export function resultsSink(): { sink: LiveSink; stream(member: Member<unknown>, failure: Failure): AsyncIterableIterator<ExecutionResult> } {
   const results: ExecutionResult[] = [];
   let head = 0;
   let reader: { resolve(result: IteratorResult<ExecutionResult>): void; reject(error: unknown): void } | null = null;
@@ -70,12 +113,12 @@ export function resultsSink(): { sink: LiveSink; stream(member: Member<unknown>)
     ready: () => results.length - head < resultsHighWater,
     whenReady: (callback) => readyWaiters.push(callback),
   };
-  const stream = (member: Member<unknown>): AsyncIterableIterator<ExecutionResult> => {
+  const stream = (member: Member<unknown>, failure: Failure): AsyncIterableIterator<ExecutionResult> => {
     let ended: Promise<IteratorResult<ExecutionResult>> | null = null;
     void member.finished.then(
       () => (ended = Promise.resolve(done)),
       (error: unknown) => {
-        ended = Promise.reject(liveFeedError(error));
+        ended = Promise.reject(failure(error));
         ended.catch(() => {});
       },
     ).then(() => {
