@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { secretsKeySchema } from './config.js';
 import type { Db } from './db/client.js';
-import { checkSecretsKey, SecretsKeyMismatchError } from './db/queries/secrets-key-check.js';
+import { checkSecretsKey, SecretsKeyMismatchError, takeSecretsKey } from './db/queries/secrets-key-check.js';
 
 export const secretsKeyFileName = 'secrets-key';
 
@@ -65,14 +65,17 @@ export async function writeSecretsKeyFile(file: string, key: Buffer): Promise<vo
 /**
  * Throws SecretsKeyMismatchError, naming where the key came from, when `key` is not the key of the
  * stored secrets: a server started with it would fail every run that uses one and store new values no
- * other server could read. A store without secrets takes `key`.
+ * other server could read. A store without secrets takes `key`; so does any store when the key is new at
+ * every start (nothing earlier can be read with it anyway): `replaced` then says a store's key was lost.
  */
-export async function checkStartKey(db: Db, key: Buffer, source: SecretsKeySource): Promise<void> {
+export async function checkStartKey(db: Db, key: Buffer, source: SecretsKeySource): Promise<{ replaced: boolean }> {
+  if (source === 'new per start') return { replaced: await takeSecretsKey(db, key) };
   try {
     await checkSecretsKey(db, key);
+    return { replaced: false };
   } catch (error) {
     if (!(error instanceof SecretsKeyMismatchError)) throw error;
-    const what = typeof source === 'object' ? `the key in ${source.file}` : source === 'new per start' ? 'the new dev-mode key' : 'SECRETS_KEY';
+    const what = typeof source === 'object' ? `the key in ${source.file}` : 'SECRETS_KEY';
     throw new SecretsKeyMismatchError(
       `${what} is not the key the stored secrets are encrypted under: start with the key they were last rotated to (npm run secrets:rotate names it NEW_SECRETS_KEY)`,
     );

@@ -283,7 +283,9 @@ export function buildServer(deps: ServerDeps): BraidServer {
         secretsKey = kept.file ? { file: kept.file } : 'new per start';
       }
       if (!services.secretsKey) log('SECRETS_KEY is not set: createSecret and updateSecret answer SECRETS_KEY_MISSING');
-      else await checkStartKey(database.db, services.secretsKey, secretsKey);
+      else if ((await checkStartKey(database.db, services.secretsKey, secretsKey)).replaced) {
+        log('dev mode: the secrets stored by earlier starts cannot be read with this start\'s new key');
+      }
       // Revocations on other processes: forgotten here at once; after a reconnect every cached key is read again.
       if (database.driver === 'postgres') {
         keyRevocations = await listenKeyRevocations(database, { onRevoked: (keyId) => keys.revoke(keyId), onListen: () => keys.clear() });

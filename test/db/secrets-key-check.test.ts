@@ -2,11 +2,11 @@
 // new store takes the first key that writes; another key is refused, changing nothing; a store holding
 // secrets but no check yet (older than it) takes a key only if its secrets open with it; a rotation
 // replaces the check, and a writer that started with the old key while the rotation held the check is
-// refused once it may go on (never writing under the old key).
+// refused once it may go on (never writing under the old key). A key made anew at every start takes over.
 import { randomBytes } from 'node:crypto';
 import { asc, eq, sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { checkSecretsKey, SecretsKeyMismatchError } from '../../src/db/queries/secrets-key-check.js';
+import { checkSecretsKey, SecretsKeyMismatchError, takeSecretsKey } from '../../src/db/queries/secrets-key-check.js';
 import { insertSecret, readSecretValue, rotateSecretsKey, updateSecret } from '../../src/db/queries/secrets.js';
 import { organizations, secrets, secretsKeyCheck } from '../../src/db/schema.js';
 import { encryptSecret } from '../../src/db/secret-cipher.js';
@@ -70,6 +70,15 @@ describe('the secrets key check', () => {
     await expect(insertSecret(database.db, keyA, organizationId, 'LATE', 'late-value')).rejects.toThrow(SecretsKeyMismatchError);
     expect(await insertSecret(database.db, keyB, organizationId, 'LATE', 'late-value')).not.toBeNull();
     expect(await readSecretValue(database.db, keyB, organizationId, 'LATE')).toBe('late-value');
+  });
+
+  it("a key made anew at every start takes the store over, saying so: earlier secrets were lost with their key", async () => {
+    expect(await takeSecretsKey(database.db, keyA)).toBe(false);
+    expect(await insertSecret(database.db, keyA, organizationId, 'EARLIER', 'earlier-value')).not.toBeNull();
+    expect(await takeSecretsKey(database.db, keyA)).toBe(false);
+    expect(await takeSecretsKey(database.db, keyB)).toBe(true);
+    expect(await insertSecret(database.db, keyB, organizationId, 'LATER', 'later-value')).not.toBeNull();
+    await expect(insertSecret(database.db, keyA, organizationId, 'STALE', 'stale-value')).rejects.toThrow(SecretsKeyMismatchError);
   });
 
   it('a writer with the old key waits while a rotation holds the check, then is refused: nothing under the old key', async () => {

@@ -3,7 +3,7 @@
 // after a rotation, or another deployment's) is refused instead of writing values no other process
 // could read. Writers lock the row shared, rotation exclusively, so that no value is written under the
 // old key once a rotation has begun.
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { secrets, secretsKeyCheck } from '../schema.js';
 import { decrypts, encryptSecret, SecretDecryptionError, type EncryptedValue } from '../secret-cipher.js';
@@ -43,6 +43,20 @@ export async function holdSecretsKey(tx: Tx, key: Buffer, lock: 'share' | 'updat
 /** Throws SecretsKeyMismatchError unless `key` is the key of the store (which takes it when it has none). */
 export function checkSecretsKey(db: Db, key: Buffer): Promise<void> {
   return db.transaction((tx) => holdSecretsKey(tx, key, 'share'));
+}
+
+/**
+ * Makes `key` the key of the store whatever it was (a key made anew at every start, which no earlier
+ * secret can be read with anyway); true when it replaced another key's check.
+ */
+export async function takeSecretsKey(db: Db, key: Buffer): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx.select().from(secretsKeyCheck).where(eq(secretsKeyCheck.id, 1)).for('update');
+    if (row && decrypts(key, checkPlace, row)) return false;
+    const check = { ...keyCheckUnder(key), updatedAt: sql`now()` };
+    await tx.insert(secretsKeyCheck).values({ id: 1, ...check }).onConflictDoUpdate({ target: secretsKeyCheck.id, set: check });
+    return row !== undefined;
+  });
 }
 
 const mismatch = () =>
