@@ -8,6 +8,7 @@ import { RequestCache } from '@pothos/plugin-scope-auth';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.js';
 import { runEvents } from '../../src/db/schema.js';
+import { createMember } from '../../src/schema/live-member.js';
 import { contiguous, createWorkflow, startRun, watchRun } from '../helpers/operations.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -85,6 +86,36 @@ it('idle subscriptions of one group keep one operation context between them, and
   }
   // The group closed with its last member: its context went too.
   expect(await alive(RequestCache.prototype)).toBeLessThanOrEqual(before);
+});
+
+/** The prototype of live members (one is made and dropped to find it). */
+function memberPrototype(): object {
+  const share = { render: () => ({ result: {}, payload: () => '{}' }), maxQueue: 1, onTooSlow: () => {}, leave: () => {} };
+  return Object.getPrototypeOf(createMember(share, { write: () => {}, ready: () => true, whenReady: () => {} })) as object;
+}
+
+it('subscribers that complete while idle leave their group at once; the others get every event', async () => {
+  const runId = await waitingRun();
+  const members = memberPrototype();
+  const before = await alive(members);
+
+  const client = t.wsClient(key);
+  const feeds = Array.from({ length: 10 }, () => watchRun(t, client, runId));
+  await Promise.all(feeds.map((feed) => feed.until((e) => e.type === 'NODE_STARTED' && e.nodeId === 'gate')));
+  expect(await alive(members)).toBe(before + 10);
+
+  for (const feed of feeds.slice(0, 4)) feed.dispose();
+  // graphql-ws handles a socket's messages in order: once this answer is back, the completes were handled.
+  await watchRun(t, client, 'run_unknown').done.catch(() => {});
+  expect(await alive(members)).toBe(before + 6);
+
+  t.slow.release(runId);
+  const received = await Promise.all(feeds.slice(4).map((feed) => feed.done));
+  for (const events of received) {
+    expect(contiguous(events)).toBe(true);
+    expect(events.at(-1)?.type).toBe('RUN_SUCCEEDED');
+  }
+  expect(await alive(members)).toBe(before);
 });
 
 it("a member whose replay fails ends with yoga's masked error; the message stays in the server", async () => {
