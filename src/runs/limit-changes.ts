@@ -7,7 +7,9 @@ import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import type { Log } from '../engine/index.js';
 
-export const limitsChannel = 'braid_limits';
+/** Its channel, beside those of event-feed.ts. */
+const channels = { limits: 'braid_limits' } as const;
+export const limitsChannel = channels.limits;
 
 export interface LimitChanges {
   /** Starts listening for the changes other processes announce. */
@@ -39,7 +41,7 @@ export function createLimitChanges(options: {
 
   return {
     async start() {
-      listener ??= await database.client.listen(limitsChannel, heard);
+      listener ??= await database.client.listen(channels.limits, heard);
     },
     async announce(organizationId) {
       await database.db.execute(sql`select pg_notify(${limitsChannel}, ${JSON.stringify({ p: sender, o: organizationId })})`);
