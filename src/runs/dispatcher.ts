@@ -52,7 +52,10 @@ export function createDispatcher(options: {
    * wake reached is filled within a second). Tests set it far above their patience to prove a wake.
    */
   heldPollMs?: number;
-  /** The first sweep takes every unfinished run, whatever its lease says (PGlite after a restart). */
+  /**
+   * Every other owner is dead at start (PGlite after a restart): the first sweep gives up their leases,
+   * so their runs are taken at once, and those a limit holds back wait like any other.
+   */
   takeAllAtStart: boolean;
   /** Before each timed sweep: frees the runs a hung owner still locks (see endExpiredOwnersSessions). */
   beforePoll?: () => Promise<unknown>;
@@ -89,7 +92,7 @@ export function createDispatcher(options: {
           owner: options.owner,
           leaseMs: options.leaseMs,
           limit,
-          all: first,
+          othersDead: first,
           shared,
         });
         if (claim.busy) {

@@ -1,5 +1,6 @@
-// Run.priority and Run.waitingFor: what a QUEUED run waits for when a run limit holds it back, read in
-// one statement per organization for every run of a page (batched like loaders.ts).
+// Run.priority and Run.waitingFor: what a run nobody drives waits for when a run limit holds it back (a
+// QUEUED run, or a RUNNING one whose process died and that a limit keeps from being taken over), read
+// in one statement per organization for every run of a page (batched like loaders.ts).
 import { limitsHolding } from '../db/queries/fair-queue.js';
 import type { RunRow } from '../db/schema.js';
 import type { Context } from './context.js';
@@ -8,6 +9,8 @@ import { RunRef } from './refs.js';
 import { builder } from './builder.js';
 
 type WaitingFor = (run: RunRow) => Promise<string | null>;
+
+const unfinished = new Set(['QUEUED', 'RUNNING']);
 
 const sheddingWait = 'this server is shedding load: it takes no new runs until it recovers';
 
@@ -34,8 +37,9 @@ function waitingForOf(context: Context): WaitingFor {
     return answers;
   }, null);
   load = async (run) => {
-    // Only a run nobody holds waits: one claimed (its lease alive) is starting or running.
-    if (run.status !== 'QUEUED' || (run.owner !== null && run.leaseUntil !== null && run.leaseUntil.getTime() > Date.now())) {
+    // Only a run nobody holds waits: one claimed (its lease alive) is starting or running. A RUNNING run
+    // whose owner died (its lease lapsed) waits too, to be taken over: a limit may hold it like a QUEUED one.
+    if (!unfinished.has(run.status) || (run.owner !== null && run.leaseUntil !== null && run.leaseUntil.getTime() > Date.now())) {
       return null;
     }
     const limit = await read(`${run.organizationId}\0${run.workflowId}`);
@@ -55,7 +59,8 @@ builder.objectFields(RunRef, (t) => ({
     description:
       'While the run is QUEUED because a run limit holds it back, which one (e.g. "organization limit of 2 ' +
       'running runs", "workflow limit of 1 running run"), or because the server answering sheds load ' +
-      `("${sheddingWait}"); null otherwise. It starts, in priority order, as soon as a slot frees (or the load passes).`,
+      `("${sheddingWait}"); null otherwise. It starts, in priority order, as soon as a slot frees (or the load passes). ` +
+      'A RUNNING run whose server died waits the same way to be taken over (it stays RUNNING) when a limit holds it back.',
     resolve: (run, _args, context) => waitingForOf(context)(run),
   }),
 }));

@@ -1,29 +1,16 @@
 // Which waiting runs take the free slots: priority first within an organization, organizations in
 // turns (the one holding the fewest slots goes next), never past an organization's or a workflow's
-// maxConcurrentRuns. A slot is held by an unfinished run whose lease is alive.
-import { sql, type SQL } from 'drizzle-orm';
+// maxConcurrentRuns. A slot is held by an unfinished run whose lease is alive. A run nobody holds waits
+// for one, QUEUED or RUNNING alike: one whose owner died while it ran (its lease lapsed) waits in the
+// same order as the runs never started.
+import { sql } from 'drizzle-orm';
 import { rowsOf, type Db } from '../client.js';
 
-/** Who counts as holding a slot, and which runs may be taken (see claimRuns). */
-export interface QueueScope {
-  owner: string;
-  /** Every other owner is dead (a single-process database after a restart): only `owner`'s leases hold slots. */
-  all: boolean;
-}
-
 /** The unfinished runs holding a slot now. */
-export function slotHolders(scope: QueueScope): SQL {
-  return sql`status in ('QUEUED', 'RUNNING') and owner is not null and lease_until > now()${
-    scope.all ? sql` and owner = ${scope.owner}` : sql``
-  }`;
-}
+export const slotHolders = sql`status in ('QUEUED', 'RUNNING') and owner is not null and lease_until > now()`;
 
 /** The unfinished runs nobody holds: waiting for a slot (or orphaned by a dead owner). */
-export function waitingRuns(scope: QueueScope): SQL {
-  return sql`status in ('QUEUED', 'RUNNING') and (owner is null or lease_until < now()${
-    scope.all ? sql` or owner <> ${scope.owner}` : sql``
-  })`;
-}
+export const waitingRuns = sql`status in ('QUEUED', 'RUNNING') and (owner is null or lease_until < now())`;
 
 /**
  * The ids of up to `limit` waiting runs that may start now, in the order they should, and the
@@ -34,7 +21,7 @@ export function waitingRuns(scope: QueueScope): SQL {
  * only its first waiting runs in its order (index order, no sort): as many as it has room for plus one
  * (to tell that more wait), at most `limit`; runs of a workflow at its limit are skipped there.
  */
-export async function pickWaitingRuns(db: Db, scope: QueueScope, limit: number): Promise<{ ids: string[]; heldBy: HeldBy }> {
+export async function pickWaitingRuns(db: Db, limit: number): Promise<{ ids: string[]; heldBy: HeldBy }> {
   const rows = await db.execute(sql`
     with recursive orgs(id) as (
       (select organization_id from runs where status in ('QUEUED', 'RUNNING') order by organization_id limit 1)
@@ -43,7 +30,7 @@ export async function pickWaitingRuns(db: Db, scope: QueueScope, limit: number):
         order by r.organization_id limit 1)
       from orgs where orgs.id is not null
     ),
-    holders as (select organization_id, workflow_id from runs where ${slotHolders(scope)}),
+    holders as (select organization_id, workflow_id from runs where ${slotHolders}),
     org_used as (select organization_id, count(*) as n from holders group by organization_id),
     wf_used as (select workflow_id, count(*) as n from holders group by workflow_id),
     wf_full as (
@@ -58,7 +45,7 @@ export async function pickWaitingRuns(db: Db, scope: QueueScope, limit: number):
         left join org_used u on u.organization_id = o.id
         cross join lateral (
           select r.id, r.organization_id, r.workflow_id, r.priority, r.created_at from runs r
-          where r.organization_id = o.id and ${waitingRuns(scope)}
+          where r.organization_id = o.id and ${waitingRuns}
             and not exists (select 1 from wf_full f where f.workflow_id = r.workflow_id)
           order by r.priority desc, r.created_at, r.id
           limit case when o.max_concurrent_runs is null or o.max_concurrent_runs - coalesce(u.n, 0) >= ${limit} then ${limit}
@@ -89,9 +76,7 @@ export async function pickWaitingRuns(db: Db, scope: QueueScope, limit: number):
         array(select distinct workflow_id from wf_checked where wf_lim is not null and wf_rank + wf_n > wf_lim)
           || array(select f.workflow_id from wf_full f where exists (
             select 1 from runs r where r.organization_id = f.organization_id and r.workflow_id = f.workflow_id
-              and r.status in ('QUEUED', 'RUNNING') and (r.owner is null or r.lease_until < now()${
-                scope.all ? sql` or r.owner <> ${scope.owner}` : sql``
-              }))) as workflows
+              and r.status in ('QUEUED', 'RUNNING') and (r.owner is null or r.lease_until < now()))) as workflows
     ) h
       left join (select id from eligible order by turn, priority desc, created_at, id limit ${limit}) p on true`);
   const picked = rowsOf<{ id: string | null; orgs: string[] | string; workflows: string[] | string }>(rows);
@@ -127,12 +112,12 @@ export async function limitsHolding(
   const rows = rowsOf<{ kind: 'org' | 'wf'; id: string; lim: number | null; used: number | string }>(
     await db.execute(sql`
       select 'org' as kind, o.id, o.max_concurrent_runs as lim,
-        (select count(*) from runs r where r.organization_id = o.id and ${slotHolders({ owner: '', all: false })}) as used
+        (select count(*) from runs r where r.organization_id = o.id and ${slotHolders}) as used
       from organizations o where o.id = ${organizationId}
       union all
       select 'wf', w.id, v.max_concurrent_runs,
         (select count(*) from runs r where r.organization_id = w.organization_id and r.workflow_id = w.id
-          and ${slotHolders({ owner: '', all: false })})
+          and ${slotHolders})
       from workflows w join workflow_versions v on v.workflow_id = w.id and v.version = w.version
       where w.organization_id = ${organizationId} and w.id in (select json_array_elements_text(${JSON.stringify(workflowIds)}::json))
         and v.max_concurrent_runs is not null`),

@@ -32,27 +32,32 @@ const claimLock = sql`pg_try_advisory_xact_lock(${sql.raw(String(claimLockKey[0]
 /**
  * Claims up to `limit` unfinished runs nobody holds (no owner, or a lease that expired) for `owner` for
  * `leaseMs`, in the fair-share order and within the organizations' and workflows' maxConcurrentRuns
- * (pickWaitingRuns); each claim bumps the run's epoch. `all` also takes runs another owner's lease
- * still holds: for a single-process database after a restart, where any other owner is dead. `shared`
- * (PostgreSQL): claims of all processes take turns under one transaction-level advisory lock, so the
- * counts a claim reads are the ones it commits against; a claim that finds it taken returns `busy`.
+ * (pickWaitingRuns); each claim bumps the run's epoch. `othersDead`: every other owner is dead (a
+ * single-process database after a restart): their leases are given up first, in the same transaction,
+ * so their runs wait like any other — those a limit holds back are free to take as soon as a slot
+ * frees, not only once the dead owner's lease lapses. `shared` (PostgreSQL): claims of all processes
+ * take turns under one transaction-level advisory lock, so the counts a claim reads are the ones it
+ * commits against; a claim that finds it taken returns `busy`.
  */
 export async function claimRuns(
   db: Db,
-  options: { owner: string; leaseMs: number; limit: number; all?: boolean; shared?: boolean },
+  options: { owner: string; leaseMs: number; limit: number; othersDead?: boolean; shared?: boolean },
 ): Promise<Claim> {
   if (options.limit <= 0) return { runs: [], heldBy: nothingHeld, busy: false };
-  const scope = { owner: options.owner, all: options.all ?? false };
   return db.transaction(async (tx) => {
     if (options.shared) {
       const [lock] = rowsOf<{ locked: boolean }>(await tx.execute(sql`select ${claimLock} as locked`));
       if (!lock?.locked) return { runs: [], heldBy: nothingHeld, busy: true };
     }
-    const { ids, heldBy } = await pickWaitingRuns(tx, scope, options.limit);
+    if (options.othersDead) {
+      await tx.execute(sql`update ${runs} set owner = null, lease_until = null
+        where status in ('QUEUED', 'RUNNING') and owner is not null and owner <> ${options.owner}`);
+    }
+    const { ids, heldBy } = await pickWaitingRuns(tx, options.limit);
     if (ids.length === 0) return { runs: [], heldBy, busy: false };
     // Rows another statement locks (a cancel, a paused owner's commit) are left for the next claim.
     const claimable = sql`select id from ${runs} where id in (select json_array_elements_text(${JSON.stringify(ids)}::json))
-      and ${waitingRuns(scope)} for update skip locked`;
+      and ${waitingRuns} for update skip locked`;
     const claimed = await tx
       .update(runs)
       .set({ owner: options.owner, leaseUntil: leaseUntil(options.leaseMs), epoch: sql`${runs.epoch} + 1` })
