@@ -96,8 +96,14 @@ const answered = (o: Outcome) => o.kind === 'result' && o.value.data != null && 
  */
 async function live(t: TestServer, adminKey: string, feeds: Feed<unknown>[]): Promise<void> {
   const workflowId = await createWorkflow(t, adminKey, { nodes: [{ id: 't', type: 'trigger' }], edges: [] });
-  await startRun(t, adminKey, workflowId);
-  await Promise.all(feeds.map((feed) => feed.until(() => true)));
+  // A subscription still on its way when a run ended saw none of its updates: start runs until each saw one.
+  const seen = Promise.all(feeds.map((feed) => feed.until(() => true)));
+  let allSeen = false;
+  void seen.then(() => (allSeen = true));
+  while (!allSeen) {
+    await startRun(t, adminKey, workflowId);
+    await Promise.race([seen, new Promise((resolve) => setTimeout(resolve, 250))]);
+  }
 }
 
 /** Retries `attempt` until it returns true (a release happens after the client's message is handled). */
