@@ -2,10 +2,10 @@
 // again and again, the server process lives, and once the database is left alone every run ends —
 // none stuck QUEUED or RUNNING — with gapless events.
 import postgres from 'postgres';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createChildStorage, startChildServer, stopChildServers, type ChildStorage } from '../helpers/child-server.js';
+import { describe, expect, it } from 'vitest';
+import { startChildServer, useChildStorage } from '../helpers/child-server.js';
 import { createOrganization, createWorkflow, eventProblems, readEvents, startRun, waitForFinal } from '../helpers/child-runs.js';
-import { startSlowServer, type SlowServer } from '../helpers/slow-server.js';
+import { startSlowServer } from '../helpers/slow-server.js';
 
 /** `read()`, tried again (up to 5 times) if it throws. */
 async function retried<T>(read: () => Promise<T>): Promise<T> {
@@ -19,25 +19,15 @@ async function retried<T>(read: () => Promise<T>): Promise<T> {
 }
 
 describe.skipIf(!process.env.DATABASE_URL)('connection kills under load', () => {
-  let storage: ChildStorage;
-  let slow: SlowServer;
-
-  beforeAll(async () => {
-    [storage, slow] = await Promise.all([createChildStorage(), startSlowServer()]);
-  });
-
-  afterAll(async () => {
-    await stopChildServers();
-    await Promise.all([storage?.close(), slow?.close()]);
-  });
+  const shared = useChildStorage(startSlowServer);
 
   it('the process lives, and every run started during the kills ends, gapless', async () => {
-    const server = await startChildServer({ env: { ...storage.env, RUN_LEASE_MS: '2000' } });
+    const server = await startChildServer({ env: { ...shared.storage.env, RUN_LEASE_MS: '2000' } });
     const key = await createOrganization(server, 'kills');
     const workflowId = await createWorkflow(server, key, 'fan', {
       nodes: [
         { id: 'start', type: 'trigger' },
-        ...['a', 'b', 'c'].map((id) => ({ id, type: 'http', params: { url: `${slow.url}/slow?ms=300&tag={{ $run.id }}.${id}` } })),
+        ...['a', 'b', 'c'].map((id) => ({ id, type: 'http', params: { url: `${shared.target.url}/slow?ms=300&tag={{ $run.id }}.${id}` } })),
         { id: 'pause', type: 'delay', params: { ms: 1500 } },
         { id: 'join', type: 'merge', params: { mode: 'ALL' } },
       ],
@@ -50,8 +40,8 @@ describe.skipIf(!process.env.DATABASE_URL)('connection kills under load', () => 
     // Runs in flight, then another connection kills the server's backends every 250 ms for 3 s while
     // their steps commit and clients keep starting runs.
     const runIds = await Promise.all(Array.from({ length: 20 }, () => startRun(server, key, workflowId)));
-    const killer = postgres(storage.database!.url!, { max: 1, onnotice: () => {} });
-    const name = storage.database!.name;
+    const killer = postgres(shared.storage.database!.url!, { max: 1, onnotice: () => {} });
+    const name = shared.storage.database!.name;
     let killing = true;
     let kills = 0;
     const killLoop = (async () => {

@@ -3,13 +3,11 @@
 // PostgreSQL database with DATABASE_URL). Every run must end as it would have without the kills, with
 // gapless events, and no http call of a settled step sent again (CONTRACT §5 "Crash").
 import { isDeepStrictEqual } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  createChildStorage,
-  startChildServer,
-  stopChildServers,
   type ChildServer,
-  type ChildStorage,
+  startChildServer,
+  useChildStorage,
 } from '../helpers/child-server.js';
 import {
   createOrganization,
@@ -23,7 +21,7 @@ import {
   type Fault,
   type RunView,
 } from '../helpers/child-runs.js';
-import { startSlowServer, type SlowServer } from '../helpers/slow-server.js';
+import { startSlowServer } from '../helpers/slow-server.js';
 
 const kills = 30;
 const runsPerStart = 2;
@@ -162,24 +160,14 @@ interface PlannedRun {
 }
 
 describe('runs survive SIGKILL of the server process', () => {
-  let storage: ChildStorage;
-  let slow: SlowServer;
-
-  beforeAll(async () => {
-    [storage, slow] = await Promise.all([createChildStorage(), startSlowServer()]);
-  });
-
-  afterAll(async () => {
-    await stopChildServers();
-    await Promise.all([storage?.close(), slow?.close()]);
-  });
+  const shared = useChildStorage(startSlowServer);
 
   it(`ends every run as without crashes across ${kills} kills at random moments`, async () => {
     const random = seededRandom(seed);
     const started = Date.now();
-    let server = await startChildServer({ env: { ...storage.env, ...env } });
+    let server = await startChildServer({ env: { ...shared.storage.env, ...env } });
     const key = await createOrganization(server, 'crash');
-    const definitions = workflows(slow.url);
+    const definitions = workflows(shared.target.url);
     const workflowIds = {} as Record<WorkflowName, string>;
     for (const name of Object.keys(definitions) as WorkflowName[]) {
       workflowIds[name] = await createWorkflow(server, key, name, definitions[name]);
@@ -215,7 +203,7 @@ describe('runs survive SIGKILL of the server process', () => {
       timers.forEach(clearTimeout);
       await Promise.all(sends);
       const restarting = Date.now();
-      server = await startChildServer({ env: { ...storage.env, ...env } });
+      server = await startChildServer({ env: { ...shared.storage.env, ...env } });
       restartTimes.push(Date.now() - restarting);
     }
 
@@ -225,7 +213,7 @@ describe('runs survive SIGKILL of the server process', () => {
     const events = await Promise.all(ids.map((id) => readEvents(server, key, id)));
     const listed = await server.request(`{ runs(first: 100) { edges { node { id } } } }`, {}, key);
     console.log(
-      `crash-recovery (${storage.driver}, seed ${seed}): ${planned.length} runs, ${faults.length} kills, ` +
+      `crash-recovery (${shared.storage.driver}, seed ${seed}): ${planned.length} runs, ${faults.length} kills, ` +
         `restart ${Math.min(...restartTimes)}–${Math.max(...restartTimes)} ms, total ${Date.now() - started} ms`,
     );
 
@@ -257,6 +245,6 @@ describe('runs survive SIGKILL of the server process', () => {
       .map(({ id, fault }) => `${id} (kill at ${fault.sentAt})`);
     expect.soft(notResumed).toEqual([]);
     // No http call of a settled step was made again; only a cut-off or failed attempt was repeated.
-    expect.soft(runs.flatMap((run) => requestProblems(run, slow.requests, faults))).toEqual([]);
+    expect.soft(runs.flatMap((run) => requestProblems(run, shared.target.requests, faults))).toEqual([]);
   }, 600_000);
 });

@@ -2,13 +2,12 @@
 // is SIGKILLed finishes on a survivor, cancelRun works from any process, and an owner paused past its
 // lease (SIGSTOP) writes nothing once it wakes. Only with DATABASE_URL: PGlite has one process.
 import { sql } from 'drizzle-orm';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
-  createChildStorage,
+  type ChildServer,
   startChildServer,
   stopChildServers,
-  type ChildServer,
-  type ChildStorage,
+  useChildStorage,
 } from '../helpers/child-server.js';
 import {
   createOrganization,
@@ -25,7 +24,7 @@ import {
   type EventView,
   type Fault,
 } from '../helpers/child-runs.js';
-import { startSlowServer, type SlowServer } from '../helpers/slow-server.js';
+import { startSlowServer } from '../helpers/slow-server.js';
 
 const leaseMs = 2000;
 const env = { RUN_LEASE_MS: String(leaseMs), SHUTDOWN_GRACE_MS: '2000' };
@@ -39,25 +38,15 @@ const http = (slowUrl: string, id: string, path: string) => ({
 });
 
 describe.skipIf(!process.env.DATABASE_URL)('several processes share one PostgreSQL', () => {
-  let storage: ChildStorage;
-  let slow: SlowServer;
-
-  beforeAll(async () => {
-    [storage, slow] = await Promise.all([createChildStorage(), startSlowServer()]);
-  });
+  const shared = useChildStorage(startSlowServer);
 
   afterEach(stopChildServers);
 
-  afterAll(async () => {
-    await stopChildServers();
-    await Promise.all([storage?.close(), slow?.close()]);
-  });
-
-  const startProcesses = () => Promise.all([0, 1, 2].map(() => startChildServer({ env: { ...storage.env, ...env } })));
+  const startProcesses = () => Promise.all([0, 1, 2].map(() => startChildServer({ env: { ...shared.storage.env, ...env } })));
 
   /** `runs.owner` as stored: the opaque id of the process driving the run, or null. */
   async function ownerOf(runId: string): Promise<string | null> {
-    const [row] = await storage.database!.rows<{ owner: string | null }>(sql`select owner from runs where id = ${runId}`);
+    const [row] = await shared.storage.database!.rows<{ owner: string | null }>(sql`select owner from runs where id = ${runId}`);
     return row?.owner ?? null;
   }
 
@@ -75,12 +64,12 @@ describe.skipIf(!process.env.DATABASE_URL)('several processes share one PostgreS
   /** The owner id of each process: each drives a probe run started on it (it has capacity). */
   async function processIds(servers: ChildServer[], key: string): Promise<string[]> {
     const workflowId = await createWorkflow(servers[0]!, key, 'probe', {
-      nodes: [{ id: 'start', type: 'trigger' }, http(slow.url, 'hold', '/hold?x=1')],
+      nodes: [{ id: 'start', type: 'trigger' }, http(shared.target.url, 'hold', '/hold?x=1')],
       edges: [{ source: 'start', target: 'hold' }],
     });
     const probes = await Promise.all(servers.map((server) => startRun(server, key, workflowId)));
     const ids = await owners(probes);
-    for (const probe of probes) slow.release(requestTag(probe, 'hold'));
+    for (const probe of probes) shared.target.release(requestTag(probe, 'hold'));
     await waitForFinal(servers[0]!, key, probes, 10_000);
     return ids;
   }
@@ -94,9 +83,9 @@ describe.skipIf(!process.env.DATABASE_URL)('several processes share one PostgreS
     const workflowId = await createWorkflow(a, key, 'chain', {
       nodes: [
         { id: 'start', type: 'trigger' },
-        http(slow.url, 's1', '/hold?x=1'),
-        http(slow.url, 's2', '/slow?ms=600'),
-        http(slow.url, 's3', '/slow?ms=600'),
+        http(shared.target.url, 's1', '/hold?x=1'),
+        http(shared.target.url, 's2', '/slow?ms=600'),
+        http(shared.target.url, 's3', '/slow?ms=600'),
         { id: 'pause', type: 'delay', params: { ms: 1000 } },
         { id: 'join', type: 'merge', params: { mode: 'ALL' } },
         { id: 'done', type: 'transform', params: { expression: '$nodes.s1.status + $nodes.s2.body.ms + $nodes.s3.body.ms' } },
@@ -116,7 +105,7 @@ describe.skipIf(!process.env.DATABASE_URL)('several processes share one PostgreS
     const onC = runIds.map((id) => watchEvents(c, key, id));
     expect(await owners(runIds)).toEqual(runIds.map(() => ids[0]));
     // In flight: s1's call made, and its start stored (a run with nothing stored just starts elsewhere).
-    await Promise.all(runIds.map((id) => slow.waitForRequest((r) => r.tag === requestTag(id, 's1'))));
+    await Promise.all(runIds.map((id) => shared.target.waitForRequest((r) => r.tag === requestTag(id, 's1'))));
     const s1Started = (item: { runEvents: EventView }) => item.runEvents.type === 'NODE_STARTED' && item.runEvents.nodeId === 's1';
     await Promise.all(onB.map((feed) => feed.until(s1Started)));
 
@@ -125,7 +114,7 @@ describe.skipIf(!process.env.DATABASE_URL)('several processes share one PostgreS
     a.kill('SIGKILL');
     await a.exited;
     kill.exitedAt = Date.now();
-    for (const id of runIds) slow.release(requestTag(id, 's1'));
+    for (const id of runIds) shared.target.release(requestTag(id, 's1'));
     const ended = (feeds: typeof onB) => within(Promise.all(feeds.map((feed) => feed.done)), 30_000, 'the runs ending');
     const seenOnB = (await ended(onB)).map((items) => items.map((item) => item.runEvents));
     const seenOnC = (await ended(onC)).map((items) => items.map((item) => item.runEvents));
@@ -140,7 +129,7 @@ describe.skipIf(!process.env.DATABASE_URL)('several processes share one PostgreS
     expect.soft(seenOnC).toEqual(stored);
     // A survivor took each run over (RUN_RESUMED) within RUN_LEASE_MS + 2 s of the kill.
     expect.soft(lateTakeovers(runIds, stored, kill)).toEqual([]);
-    expect.soft(runs.flatMap((run) => requestProblems(run, slow.requests, [kill]))).toEqual([]);
+    expect.soft(runs.flatMap((run) => requestProblems(run, shared.target.requests, [kill]))).toEqual([]);
   }, 120_000);
 
   it('stops a run within about 1 s when cancelRun reaches a process that does not drive it', async () => {
@@ -150,7 +139,7 @@ describe.skipIf(!process.env.DATABASE_URL)('several processes share one PostgreS
     const workflowId = await createWorkflow(servers[0]!, key, 'stuck', {
       nodes: [
         { id: 'start', type: 'trigger' },
-        http(slow.url, 'hang', '/hold?x=1'),
+        http(shared.target.url, 'hang', '/hold?x=1'),
         { id: 'after', type: 'transform', params: { expression: '$nodes.hang.status' } },
       ],
       edges: [
@@ -164,7 +153,7 @@ describe.skipIf(!process.env.DATABASE_URL)('several processes share one PostgreS
     expect(ownerIndex).toBeGreaterThanOrEqual(0);
     const other = servers[(ownerIndex + 1) % 3]!;
     const watcher = servers[(ownerIndex + 2) % 3]!;
-    const call = await slow.waitForRequest((r) => r.tag === requestTag(runId, 'hang'));
+    const call = await shared.target.waitForRequest((r) => r.tag === requestTag(runId, 'hang'));
     const feed = watchEvents(watcher, key, runId);
 
     const sentAt = Date.now();
@@ -193,8 +182,8 @@ describe.skipIf(!process.env.DATABASE_URL)('several processes share one PostgreS
     const workflowId = await createWorkflow(a, key, 'two-calls', {
       nodes: [
         { id: 'start', type: 'trigger' },
-        http(slow.url, 's1', '/hold?x=1'),
-        http(slow.url, 's2', '/slow?ms={{ $run.input.ms }}'),
+        http(shared.target.url, 's1', '/hold?x=1'),
+        http(shared.target.url, 's2', '/slow?ms={{ $run.input.ms }}'),
         { id: 'done', type: 'transform', params: { expression: '$nodes.s1.status + $nodes.s2.body.ms' } },
       ],
       edges: [
@@ -210,14 +199,14 @@ describe.skipIf(!process.env.DATABASE_URL)('several processes share one PostgreS
     const onB = runIds.map((id) => watchEvents(b, key, id));
     expect(await owners(runIds)).toEqual(runIds.map(() => ids[0]));
     // In flight: s1's call made, and its start stored (a run with nothing stored just starts elsewhere).
-    await Promise.all(runIds.map((id) => slow.waitForRequest((r) => r.tag === requestTag(id, 's1'))));
+    await Promise.all(runIds.map((id) => shared.target.waitForRequest((r) => r.tag === requestTag(id, 's1'))));
     const s1Started = (item: { runEvents: EventView }) => item.runEvents.type === 'NODE_STARTED' && item.runEvents.nodeId === 's1';
     await Promise.all(onB.map((feed) => feed.until(s1Started)));
 
     // Paused with its s1 calls held open, then answered: the answers wait in its sockets while survivors take over.
     const pause: Fault = { sentAt: Date.now(), exitedAt: Date.now() };
     a.kill('SIGSTOP');
-    for (const id of runIds) slow.release(requestTag(id, 's1'));
+    for (const id of runIds) shared.target.release(requestTag(id, 's1'));
     const resumed = Promise.all(onB.map((feed) => feed.until((item) => item.runEvents.type === 'RUN_RESUMED')));
     await within(resumed, leaseMs + 5000, 'a survivor taking every run over (RUN_RESUMED)');
     const ended = (feeds: typeof onB, what: string) => within(Promise.all(feeds.map((feed) => feed.done)), 30_000, what);
@@ -244,7 +233,7 @@ describe.skipIf(!process.env.DATABASE_URL)('several processes share one PostgreS
     expect.soft(runIds.flatMap((id, i) => eventProblems(id, stored[i]!))).toEqual([]);
     expect.soft(lateTakeovers(runIds, stored, pause)).toEqual([]);
     // The woken process made no call for these runs: only the paused attempt of s1 was made again.
-    expect.soft(runs.flatMap((run) => requestProblems(run, slow.requests, [pause]))).toEqual([]);
+    expect.soft(runs.flatMap((run) => requestProblems(run, shared.target.requests, [pause]))).toEqual([]);
   }, 120_000);
 });
 

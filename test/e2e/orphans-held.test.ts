@@ -3,10 +3,10 @@
 // of null, so nobody mistakes it for a run that moves. It is taken over as soon as a slot frees, in
 // priority order with the runs that wait QUEUED. The real server as a child process, SIGKILLed and
 // started again on the same data (PGlite directory, or the PostgreSQL database with DATABASE_URL).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createChildStorage, startChildServer, stopChildServers, type ChildServer, type ChildStorage } from '../helpers/child-server.js';
+import { describe, expect, it } from 'vitest';
+import { type ChildServer, startChildServer, useChildStorage } from '../helpers/child-server.js';
 import { createOrganization, createWorkflow, readEvents, waitForFinal, within } from '../helpers/child-runs.js';
-import { startGateTarget, type GateTarget } from '../helpers/gate-target.js';
+import { startGateTarget } from '../helpers/gate-target.js';
 
 interface Seen {
   status: string;
@@ -14,23 +14,13 @@ interface Seen {
 }
 
 describe('an orphaned run that a run limit holds back', () => {
-  let storage: ChildStorage;
-  let gate: GateTarget;
-
-  beforeAll(async () => {
-    [storage, gate] = await Promise.all([createChildStorage(), startGateTarget()]);
-  });
-
-  afterAll(async () => {
-    await stopChildServers();
-    await Promise.all([storage?.close(), gate?.close()]);
-  });
+  const shared = useChildStorage(startGateTarget);
 
   it('stays RUNNING saying which limit holds it, and is taken over as soon as a slot frees', { timeout: 120_000 }, async () => {
     // PGlite: a restarted process knows every other owner is dead, so a lease far longer than the test's
     // patience must not delay the take-over. PostgreSQL: a dead owner is known only by its lapsed lease.
-    const leaseMs = storage.driver === 'pglite' ? 120_000 : 2000;
-    const env = { ...storage.env, RUN_LEASE_MS: String(leaseMs), SHUTDOWN_GRACE_MS: '1000' };
+    const leaseMs = shared.storage.driver === 'pglite' ? 120_000 : 2000;
+    const env = { ...shared.storage.env, RUN_LEASE_MS: String(leaseMs), SHUTDOWN_GRACE_MS: '1000' };
     const first = await startChildServer({ env });
     const key = await createOrganization(first, 'orphans held');
     const limited = await first.request(
@@ -42,7 +32,7 @@ describe('an orphaned run that a run limit holds back', () => {
     const workflowId = await createWorkflow(first, key, 'gated', {
       nodes: [
         { id: 'start', type: 'trigger' },
-        { id: 'call', type: 'http', params: { url: `${gate.url}/?group=held&tag={{ $run.input.tag }}` }, timeoutMs: 100_000 },
+        { id: 'call', type: 'http', params: { url: `${shared.target.url}/?group=held&tag={{ $run.input.tag }}` }, timeoutMs: 100_000 },
       ],
       edges: [{ source: 'start', target: 'call' }],
     });
@@ -59,7 +49,7 @@ describe('an orphaned run that a run limit holds back', () => {
     };
     const ids = new Map<string, string>();
     for (const tag of ['a0', 'a1']) ids.set(tag, await start(first, tag));
-    await gate.until(() => gate.inFlight('held') === 2, 'a0 and a1 in flight');
+    await shared.target.until(() => shared.target.inFlight('held') === 2, 'a0 and a1 in flight');
     // Waiting when the process dies: one of higher priority, one started after a1.
     ids.set('x', await start(first, 'x', 5));
     ids.set('q', await start(first, 'q'));
@@ -83,13 +73,13 @@ describe('an orphaned run that a run limit holds back', () => {
 
     first.kill('SIGKILL');
     await first.exited;
-    await gate.until(() => gate.inFlight('held') === 0, 'the killed process’s requests closed', 5000);
+    await shared.target.until(() => shared.target.inFlight('held') === 0, 'the killed process’s requests closed', 5000);
 
     // The next process takes the two slots in priority order: x (priority 5), then a0 (the oldest).
     const second = await startChildServer({ env });
     // PGlite: at once, whatever the dead owner's leases say; PostgreSQL: once they lapse.
-    await gate.until(() => gate.inFlight('held') === 2, 'two runs in flight again', (storage.driver === 'pglite' ? 0 : leaseMs) + 15_000);
-    expect(gate.arrived('held').slice(2).sort()).toEqual(['a0', 'x']);
+    await shared.target.until(() => shared.target.inFlight('held') === 2, 'two runs in flight again', (shared.storage.driver === 'pglite' ? 0 : leaseMs) + 15_000);
+    expect(shared.target.arrived('held').slice(2).sort()).toEqual(['a0', 'x']);
     // a1 stays RUNNING (it started, and its events say so), but says what it waits for; q waits too.
     await expect
       .poll(() => read(second), { timeout: 5000, interval: 100 })
@@ -101,19 +91,19 @@ describe('an orphaned run that a run limit holds back', () => {
       });
 
     // A slot frees: a1 goes first (same priority as q, started before it), long before any lease lapses.
-    gate.release('x');
-    await gate.until(() => gate.arrived('held').length === 5, 'a1 taken over', 5000);
-    expect(gate.arrived('held')[4]).toBe('a1');
-    expect(gate.inFlight('held')).toBe(2);
+    shared.target.release('x');
+    await shared.target.until(() => shared.target.arrived('held').length === 5, 'a1 taken over', 5000);
+    expect(shared.target.arrived('held')[4]).toBe('a1');
+    expect(shared.target.inFlight('held')).toBe(2);
     expect((await read(second)).a1).toEqual({ status: 'RUNNING', waitingFor: null });
 
-    gate.release('a0');
-    await gate.until(() => gate.arrived('held').length === 6, 'q started', 5000);
-    expect(gate.arrived('held')[5]).toBe('q');
-    for (const tag of ['a1', 'q']) gate.release(tag);
+    shared.target.release('a0');
+    await shared.target.until(() => shared.target.arrived('held').length === 6, 'q started', 5000);
+    expect(shared.target.arrived('held')[5]).toBe('q');
+    for (const tag of ['a1', 'q']) shared.target.release(tag);
     const finished = await within(waitForFinal(second, key, [...ids.values()], 30_000), 35_000, 'every run final');
     expect(finished.map((run) => run.status)).toEqual(Array(4).fill('SUCCEEDED'));
-    expect(gate.maxInFlight('held')).toBe(2);
+    expect(shared.target.maxInFlight('held')).toBe(2);
     const events = await readEvents(second, key, ids.get('a1')!);
     expect(events.filter((event) => event.type === 'RUN_RESUMED')).toHaveLength(1);
   });

@@ -2,13 +2,11 @@
 // runs in flight and a client still starting runs on a keep-alive connection; it refuses new runs, lets
 // running calls finish within SHUTDOWN_GRACE_MS, exits 0, and a restart finishes every run.
 import http from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  createChildStorage,
-  startChildServer,
-  stopChildServers,
   type ChildServer,
-  type ChildStorage,
+  startChildServer,
+  useChildStorage,
 } from '../helpers/child-server.js';
 import {
   createOrganization,
@@ -22,7 +20,7 @@ import {
   startRun,
   waitForFinal,
 } from '../helpers/child-runs.js';
-import { startSlowServer, type SlowServer } from '../helpers/slow-server.js';
+import { startSlowServer } from '../helpers/slow-server.js';
 
 const graceMs = 3000;
 const env = { SHUTDOWN_GRACE_MS: String(graceMs), RUN_LEASE_MS: '2000' };
@@ -157,27 +155,18 @@ async function draining(server: ChildServer): Promise<void> {
 }
 
 describe('SIGTERM drains the server instead of cancelling its runs', () => {
-  let storage: ChildStorage;
-  let slow: SlowServer;
-  beforeAll(async () => {
-    [storage, slow] = await Promise.all([createChildStorage(), startSlowServer()]);
-  });
-
-  afterAll(async () => {
-    await stopChildServers();
-    await Promise.all([storage?.close(), slow?.close()]);
-  });
+  const shared = useChildStorage(startSlowServer);
 
   it('refuses new runs, lets running calls finish, exits 0, and a restart finishes every run', async () => {
-    let server = await startChildServer({ env: { ...storage.env, ...env } });
+    let server = await startChildServer({ env: { ...shared.storage.env, ...env } });
     const key = await createOrganization(server, 'drain');
     const workflowId = await createWorkflow(server, key, 'drain', {
       nodes: [
         { id: 'start', type: 'trigger' },
-        { id: 'a', type: 'http', params: { url: `${slow.url}/slow?ms=1500&tag={{ $run.id }}.a` } },
+        { id: 'a', type: 'http', params: { url: `${shared.target.url}/slow?ms=1500&tag={{ $run.id }}.a` } },
         { id: 'pause', type: 'delay', params: { ms: 1000 } },
         { id: 'join', type: 'merge', params: { mode: 'ALL' } },
-        { id: 'tail', type: 'http', params: { url: `${slow.url}/slow?ms=200&tag={{ $run.id }}.tail` } },
+        { id: 'tail', type: 'http', params: { url: `${shared.target.url}/slow?ms=200&tag={{ $run.id }}.tail` } },
       ],
       edges: [
         { source: 'start', target: 'a' },
@@ -188,7 +177,7 @@ describe('SIGTERM drains the server instead of cancelling its runs', () => {
       ],
     });
     const early = await Promise.all([1, 2, 3].map(() => startRun(server, key, workflowId)));
-    await Promise.all(early.map((id) => slow.waitForRequest((r) => r.tag === requestTag(id, 'a'))));
+    await Promise.all(early.map((id) => shared.target.waitForRequest((r) => r.tag === requestTag(id, 'a'))));
     const client = keepStarting(server, key, workflowId);
     await client.started(2);
     // One more request on a kept-alive socket, in progress (headers read, body held back) when the signal comes.
@@ -232,11 +221,11 @@ describe('SIGTERM drains the server instead of cancelling its runs', () => {
     const refused = outcomes.slice(firstRefusal);
     expect.soft(refused.filter((o) => o.kind !== 'unavailable' && o.kind !== 'connection failed')).toEqual([]);
     // The calls in flight at the signal were answered, not cut off.
-    const inFlight = slow.requests.filter((r) => r.tag.endsWith('.a') && r.receivedAt < signalledAt);
+    const inFlight = shared.target.requests.filter((r) => r.tag.endsWith('.a') && r.receivedAt < signalledAt);
     expect.soft(inFlight.length).toBeGreaterThanOrEqual(early.length);
     expect.soft(inFlight.filter((r) => r.status !== 200).map((r) => `${r.tag}: ${r.status ?? 'cut off'}`)).toEqual([]);
 
-    server = await startChildServer({ env: { ...storage.env, ...env } });
+    server = await startChildServer({ env: { ...shared.storage.env, ...env } });
     const ids = [...early, warmUpRun, ...outcomes.flatMap((o) => (o.kind === 'run' ? [o.id] : []))];
     const runs = await waitForFinal(server, key, ids, 30_000);
     expect.soft(runs.map((run) => run.status)).toEqual(ids.map(() => 'SUCCEEDED'));
@@ -247,18 +236,18 @@ describe('SIGTERM drains the server instead of cancelling its runs', () => {
     );
     expect.soft(stoppedBy).toEqual([]);
     // A call that finished during the drain was stored and not made again after the restart.
-    expect.soft(runs.flatMap((run) => requestProblems(run, slow.requests, []))).toEqual([]);
+    expect.soft(runs.flatMap((run) => requestProblems(run, shared.target.requests, []))).toEqual([]);
     server.kill('SIGKILL');
     await server.exited;
   }, 90_000);
 
   it('does not wait past the grace period for a stuck call, and the restart makes that call again', async () => {
-    let server = await startChildServer({ env: { ...storage.env, ...env } });
+    let server = await startChildServer({ env: { ...shared.storage.env, ...env } });
     const key = await createOrganization(server, 'stuck');
     const workflowId = await createWorkflow(server, key, 'stuck', {
       nodes: [
         { id: 'start', type: 'trigger' },
-        { id: 'hang', type: 'http', params: { url: `${slow.url}/hold?tag={{ $run.id }}.hang` } },
+        { id: 'hang', type: 'http', params: { url: `${shared.target.url}/hold?tag={{ $run.id }}.hang` } },
         { id: 'after', type: 'transform', params: { expression: '$nodes.hang.status' } },
       ],
       edges: [
@@ -268,7 +257,7 @@ describe('SIGTERM drains the server instead of cancelling its runs', () => {
     });
     const runId = await startRun(server, key, workflowId);
     const tag = requestTag(runId, 'hang');
-    const first = await slow.waitForRequest((r) => r.tag === tag);
+    const first = await shared.target.waitForRequest((r) => r.tag === tag);
 
     const signalledAt = Date.now();
     server.kill('SIGTERM');
@@ -281,9 +270,9 @@ describe('SIGTERM drains the server instead of cancelling its runs', () => {
     await expect.poll(() => first.aborted, { timeout: 1000 }).toBe(true);
 
     const restartedAt = Date.now();
-    server = await startChildServer({ env: { ...storage.env, ...env } });
-    const again = await slow.waitForRequest((r) => r.tag === tag && r.receivedAt >= restartedAt, 15_000);
-    slow.release(tag);
+    server = await startChildServer({ env: { ...shared.storage.env, ...env } });
+    const again = await shared.target.waitForRequest((r) => r.tag === tag && r.receivedAt >= restartedAt, 15_000);
+    shared.target.release(tag);
     const [run] = await waitForFinal(server, key, [runId], 30_000);
     expect.soft({ status: run!.status, output: run!.output }).toEqual({ status: 'SUCCEEDED', output: { after: 200 } });
     const events = await readEvents(server, key, runId);

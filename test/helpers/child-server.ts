@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { GraphQLFormattedError } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { afterAll, beforeAll } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './db.js';
 
 export const childAdminToken = 'child-admin-token-0123456789';
@@ -249,4 +250,21 @@ export async function createChildStorage(): Promise<ChildStorage> {
   }
   const dir = await mkdtemp(join(tmpdir(), 'braid-child-'));
   return { driver: 'pglite', env: { DATA_DIR: dir }, database: undefined, close: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A test file's child storage and the loopback target its child servers call, made before its tests and,
+ * after them, closed once every child server has stopped. Read `shared.storage` and `shared.target`
+ * inside the tests (they are set by then).
+ */
+export function useChildStorage<T extends { close(): Promise<unknown> }>(startTarget: () => Promise<T>): { storage: ChildStorage; target: T } {
+  const shared = {} as { storage: ChildStorage; target: T };
+  beforeAll(async () => {
+    [shared.storage, shared.target] = await Promise.all([createChildStorage(), startTarget()]);
+  });
+  afterAll(async () => {
+    await stopChildServers();
+    await Promise.all([shared.storage?.close(), shared.target?.close()]);
+  });
+  return shared;
 }
