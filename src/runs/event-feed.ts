@@ -17,6 +17,7 @@ export const channels = {
   cancel: 'braid_cancel',
   wake: 'braid_wake',
   keys: 'braid_keys',
+  limits: 'braid_limits',
 } as const;
 
 export interface EventFeed {

@@ -6,10 +6,7 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import type { Log } from '../engine/index.js';
-
-/** Its channel, beside those of event-feed.ts. */
-const channels = { limits: 'braid_limits' } as const;
-export const limitsChannel = channels.limits;
+import { channels } from './event-feed.js';
 
 export interface LimitChanges {
   /** Starts listening for the changes other processes announce. */
@@ -34,7 +31,7 @@ export function createLimitChanges(options: {
     try {
       message = JSON.parse(payload) as { p?: unknown; o?: unknown };
     } catch {
-      return options.log('ignored a malformed notification', { channel: limitsChannel });
+      return options.log('ignored a malformed notification', { channel: channels.limits });
     }
     if (message.p !== sender && typeof message.o === 'string') options.onChange(message.o);
   }
@@ -44,7 +41,7 @@ export function createLimitChanges(options: {
       listener ??= await database.client.listen(channels.limits, heard);
     },
     async announce(organizationId) {
-      await database.db.execute(sql`select pg_notify(${limitsChannel}, ${JSON.stringify({ p: sender, o: organizationId })})`);
+      await database.db.execute(sql`select pg_notify(${channels.limits}, ${JSON.stringify({ p: sender, o: organizationId })})`);
     },
     async stop() {
       await listener?.unlisten().catch(() => undefined);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
 import { openDb, type Database } from '../../src/db/client.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { limitsChannel } from '../../src/runs/limit-changes.js';
+import { channels } from '../../src/runs/event-feed.js';
 import { buildServer, type BraidServer } from '../../src/server.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { startGateTarget, type GateTarget } from '../helpers/gate-target.js';
@@ -262,7 +262,7 @@ describe.skipIf(!process.env.DATABASE_URL)('a changed limit applies at once in e
     // after the process itself (its listener came first), which then re-reads the limit at once.
     let heard!: () => void;
     const lowered = new Promise<void>((resolve) => (heard = resolve));
-    const listener = await (otherConnections as Database & { driver: 'postgres' }).client.listen(limitsChannel, (payload) => {
+    const listener = await (otherConnections as Database & { driver: 'postgres' }).client.listen(channels.limits, (payload) => {
       if ((JSON.parse(payload) as { o: string }).o === org.id) heard();
     });
     await org.setLimits(changer, { maxRunningNodes: 1 });
